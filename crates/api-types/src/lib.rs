@@ -1,0 +1,148 @@
+//! The contract between the shenpi app (WASM) and its server: request and response bodies, and the one error body.
+//!
+//! Everything here is plain serde data so it builds for `wasm32-unknown-unknown` and natively. JSON uses camelCase.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/health`: the server is up and can reach its database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// Always `"ok"` when the server answers 200.
+    pub status: String,
+    /// The server's crate version.
+    pub version: String,
+}
+
+/// `GET /api/config`: what the app needs before it can ask DingTalk for anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppConfig {
+    /// The organisation's corpId (`ding...`), passed to `requestAuthCode`.
+    pub corp_id: String,
+    /// The micro-app's agentId, used by `dd.config`.
+    pub agent_id: String,
+    /// The app's clientId (its AppKey), used by the OAuth login outside DingTalk.
+    pub client_id: String,
+}
+
+/// `POST /api/session`: log in with a free-login code from `runtime.permission.requestAuthCode`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthCodeLogin {
+    /// The single-use code the DingTalk container handed the page.
+    pub auth_code: String,
+}
+
+/// The answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Opaque bearer token for `Authorization: Bearer ...`.
+    pub token: String,
+    /// When the session ends at the latest, in Unix seconds.
+    pub expires_at: i64,
+    /// Who is logged in.
+    pub user: User,
+}
+
+/// A DingTalk user as shenpi shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// DingTalk's userid inside the organisation.
+    pub user_id: String,
+    /// Display name.
+    pub name: String,
+    /// Avatar URL, absent for DingTalk's default avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Job title, if the organisation sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The departments the user belongs to.
+    pub dept_ids: Vec<i64>,
+}
+
+/// What went wrong, as a closed set the app can explain in words. Serialized in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or a parameter is malformed (400).
+    BadRequest,
+    /// No session, or the session expired (401).
+    Unauthenticated,
+    /// The free-login or OAuth code was already used or has expired (401).
+    AuthCodeInvalid,
+    /// The page asked for a corpId that is not this app's organisation (400).
+    CorpMismatch,
+    /// DingTalk refused the app: unknown app, bad secret or missing permission (502).
+    DingTalkRejected,
+    /// DingTalk could not be reached or did not answer in time (503).
+    DingTalkUnavailable,
+    /// The resource does not exist or is not visible to the caller (404).
+    NotFound,
+    /// The request body is larger than the server accepts (413).
+    PayloadTooLarge,
+    /// Something failed on the server; details are in its log, never in the body (500).
+    Internal,
+    /// A code this build does not know yet (from a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+/// The one error body every `/api` endpoint answers with on a non-2xx status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiError {
+    /// What went wrong, for the app to explain.
+    pub code: ErrorCode,
+    /// A short English description for logs and developers; the app shows its own words for `code`.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error body with the given code and developer message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_is_snake_case_code_and_message() {
+        let body = serde_json::to_value(ApiError::new(ErrorCode::AuthCodeInvalid, "code used")).unwrap();
+        assert_eq!(body, serde_json::json!({"code": "auth_code_invalid", "message": "code used"}));
+    }
+
+    #[test]
+    fn unknown_error_codes_from_a_newer_server_still_decode() {
+        let e: ApiError = serde_json::from_str(r#"{"code":"brand_new","message":"x"}"#).unwrap();
+        assert_eq!(e.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn session_round_trips_in_camel_case() {
+        let s = Session {
+            token: "t".into(),
+            expires_at: 5,
+            user: User { user_id: "u1".into(), name: "张三".into(), avatar: None, title: None, dept_ids: vec![1] },
+        };
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["expiresAt"], 5);
+        assert_eq!(v["user"]["userId"], "u1");
+        assert!(v["user"].get("avatar").is_none());
+        assert_eq!(serde_json::from_value::<Session>(v).unwrap(), s);
+    }
+}

@@ -1,0 +1,63 @@
+//! The client's one error type: DingTalk said no (`Api`), its answer made no sense (`Decode`), or the network
+//! failed (`Http`).
+
+/// Everything a DingTalk call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// DingTalk answered with an error: a legacy `errcode != 0` (code is the number as text, e.g. `"40078"`) or a
+    /// v1.0 non-2xx body (code is DingTalk's string, e.g. `"InvalidAuthentication"`).
+    #[error("DingTalk error {code}: {message}")]
+    Api {
+        /// DingTalk's error code.
+        code: String,
+        /// DingTalk's message, usually Chinese.
+        message: String,
+        /// DingTalk's request id, for support tickets.
+        request_id: Option<String>,
+    },
+    /// The answer was not what DingTalk documents; `path` is where decoding stopped and `body` what came.
+    #[error("cannot decode DingTalk's answer at `{path}`: {message}")]
+    Decode {
+        /// The JSON path that failed, e.g. `result.dept_id_list[0]`.
+        path: String,
+        /// What serde said.
+        message: String,
+        /// The raw body, for the log.
+        body: String,
+    },
+    /// The request did not get an answer: connection, TLS or timeout.
+    #[error("DingTalk request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The client was built with an unusable setting.
+    #[error("invalid DingTalk client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// DingTalk's error code, when DingTalk answered with one.
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether the error means the access token must be fetched again (server-api.md §1.3: 33001, 40001, 42001,
+    /// 40014 on the legacy host; `InvalidAuthentication` on the new one).
+    pub fn is_token_error(&self) -> bool {
+        matches!(self.api_code(), Some("33001" | "40001" | "42001" | "40014" | "InvalidAuthentication"))
+    }
+
+    /// Decodes `body` as `T`, keeping the failing path and the body on error.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, Error> {
+        let de = &mut serde_json::Deserializer::from_str(body);
+        serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+            body: body.to_owned(),
+        })
+    }
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

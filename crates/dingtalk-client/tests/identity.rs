@@ -1,0 +1,78 @@
+//! The token and identity path against the emulator, started in-process on a random port.
+
+use std::time::Duration;
+
+use dingtalk_client::{DingTalk, Error};
+use dingtalk_emulator::Emulator;
+
+fn client(emu: &Emulator) -> DingTalk {
+    let app = &emu.org().app;
+    DingTalk::builder().app_key(&app.app_key).app_secret(&app.app_secret).base_url(emu.uri()).build().unwrap()
+}
+
+#[tokio::test]
+async fn a_free_login_code_resolves_to_the_user_and_their_profile() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    let code = emu.control().auth_code("lisi").await.unwrap();
+
+    let who = dt.user().by_auth_code(&code).await.unwrap();
+    assert_eq!(who.userid, "lisi");
+    assert_eq!(who.name, "李四");
+
+    let detail = dt.user().get(&who.userid).await.unwrap();
+    assert_eq!(detail.name, "李四");
+    assert_eq!(detail.dept_id_list, vec![101, 300]);
+    assert_eq!(detail.manager_userid.as_deref(), Some("fe_lead"));
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_with_40078() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    let code = emu.control().auth_code("zhangsan").await.unwrap();
+    dt.user().by_auth_code(&code).await.unwrap();
+
+    let err = dt.user().by_auth_code(&code).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("40078"), "{err}");
+}
+
+#[tokio::test]
+async fn a_code_older_than_five_minutes_is_refused() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    let code = emu.control().auth_code("zhangsan").await.unwrap();
+    emu.control().advance_clock(Duration::from_secs(301)).await.unwrap();
+
+    let err = dt.user().by_auth_code(&code).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("40078"), "{err}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_and_the_call_retried_once() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    dt.user().get("zhangsan").await.unwrap();
+    // The cached token is now past DingTalk's 7200 s; the client must notice 42001, refetch and succeed.
+    emu.control().advance_clock(Duration::from_secs(7201)).await.unwrap();
+
+    let detail = dt.user().get("zhangsan").await.unwrap();
+    assert_eq!(detail.userid, "zhangsan");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_api_error_not_a_panic() {
+    let emu = Emulator::start().await.unwrap();
+    let dt =
+        DingTalk::builder().app_key(&emu.org().app.app_key).app_secret("wrong").base_url(emu.uri()).build().unwrap();
+
+    let err = dt.user().get("zhangsan").await.unwrap_err();
+    assert!(matches!(err, Error::Api { ref code, .. } if code == "40001"), "{err}");
+}
+
+#[tokio::test]
+async fn someone_who_left_cannot_be_looked_up() {
+    let emu = Emulator::start().await.unwrap();
+    let err = client(&emu).user().get("former01").await.unwrap_err();
+    assert_eq!(err.api_code(), Some("33012"));
+}

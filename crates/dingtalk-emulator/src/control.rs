@@ -1,0 +1,206 @@
+//! The emulator's own routes under `/_emulator/`: what a test or the demo uses to steer it, and the scripts that
+//! turn a browser page into a simulated DingTalk container. Also the typed [`Control`] client for them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tower_http::cors::CorsLayer;
+
+use crate::org::Org;
+use crate::state::{Shared, State as EmuState};
+
+const IOS_CONTAINER_JS: &str = include_str!("../assets/container-ios.js");
+
+/// The control routes; CORS is open because container scripts call them from the app's origin.
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/auth-codes", post(mint_auth_code))
+        .route("/_emulator/clock/advance", post(advance_clock))
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/org", get(org))
+        .route("/_emulator/container.js", get(container_script))
+        .layer(CorsLayer::permissive())
+}
+
+/// Body of `POST /_emulator/auth-codes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthCodeRequest {
+    /// Whose code to mint.
+    pub user_id: String,
+    /// The corpId the page asked for; a code is only given for the emulator's own organisation.
+    #[serde(default)]
+    pub corp_id: Option<String>,
+}
+
+/// Answer of `POST /_emulator/auth-codes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthCodeResponse {
+    /// The free-login code: single use, five minutes.
+    pub code: String,
+}
+
+/// Body of `POST /_emulator/clock/advance`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdvanceClock {
+    /// How far to move the clock forward.
+    pub seconds: u64,
+}
+
+/// The error body of control routes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ControlError {
+    /// A stable code: `corpMismatch`, `userNotExist`, `userLeft`, `badRequest`.
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+fn control_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(ControlError { code: code.into(), message: message.into() })).into_response()
+}
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, EmuState> {
+    shared.state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn mint_auth_code(State(shared): State<Arc<Shared>>, Json(req): Json<AuthCodeRequest>) -> Response {
+    let mut state = lock(&shared);
+    if let Some(corp_id) = &req.corp_id
+        && corp_id != &state.org.corp.corp_id
+    {
+        return control_error(
+            StatusCode::BAD_REQUEST,
+            "corpMismatch",
+            format!("corpId {corp_id} is not this organisation ({})", state.org.corp.corp_id),
+        );
+    }
+    match state.org.user(&req.user_id) {
+        None => return control_error(StatusCode::NOT_FOUND, "userNotExist", format!("no user {}", req.user_id)),
+        Some(u) if !u.active => {
+            return control_error(StatusCode::FORBIDDEN, "userLeft", format!("{} has left the organisation", u.name));
+        }
+        Some(_) => {}
+    }
+    let code = state.mint_auth_code(&req.user_id, shared.clock.now_ms());
+    Json(AuthCodeResponse { code }).into_response()
+}
+
+async fn advance_clock(State(shared): State<Arc<Shared>>, Json(req): Json<AdvanceClock>) -> Json<serde_json::Value> {
+    shared.clock.advance(Duration::from_secs(req.seconds));
+    Json(json!({ "nowMs": shared.clock.now_ms() }))
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let mut state = lock(&shared);
+    let org = state.org.clone();
+    *state = EmuState::new(org);
+    shared.clock.reset();
+    Json(json!({}))
+}
+
+/// The organisation without the app secret, for pickers and tests.
+async fn org(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let state = lock(&shared);
+    let Org { corp, app, departments, users } = &state.org;
+    Json(json!({
+        "corp": corp,
+        "app": { "appKey": app.app_key, "agentId": app.agent_id },
+        "departments": departments,
+        "users": users,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ContainerQuery {
+    platform: Option<String>,
+    user: String,
+    code: Option<String>,
+}
+
+/// `GET /_emulator/container.js?platform=ios&user=USERID[&code=FIXED]`: the init script of a simulated container.
+/// `code` makes the container hand out that code every time, to replay a used one.
+async fn container_script(
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<ContainerQuery>,
+) -> Response {
+    let template = match q.platform.as_deref().unwrap_or("ios") {
+        "ios" => IOS_CONTAINER_JS,
+        other => {
+            return control_error(StatusCode::BAD_REQUEST, "badRequest", format!("unsupported platform {other}"));
+        }
+    };
+    if lock(&shared).org.user(&q.user).is_none() {
+        return control_error(StatusCode::NOT_FOUND, "userNotExist", format!("no user {}", q.user));
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let config = json!({ "origin": format!("http://{host}"), "userId": q.user, "fixedCode": q.code });
+    let script = template.replace("__CONTAINER_CONFIG__", &config.to_string());
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], script).into_response()
+}
+
+/// A typed client for the control routes, for tests and xtask.
+#[derive(Debug, Clone)]
+pub struct Control {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// What a control call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlCallError {
+    /// The emulator could not be reached or answered something unreadable.
+    #[error("emulator request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The emulator refused the call.
+    #[error("emulator refused: {} ({})", .0.message, .0.code)]
+    Refused(ControlError),
+}
+
+impl Control {
+    /// A client for the emulator at `base` (e.g. `http://127.0.0.1:3100`).
+    pub fn new(base: impl Into<String>) -> Self {
+        Self { http: reqwest::Client::new(), base: base.into().trim_end_matches('/').to_owned() }
+    }
+
+    async fn post<B: Serialize, R: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R, ControlCallError> {
+        let response = self.http.post(format!("{}{path}", self.base)).json(body).send().await?;
+        if response.status().is_success() {
+            Ok(response.json().await?)
+        } else {
+            Err(ControlCallError::Refused(response.json().await?))
+        }
+    }
+
+    /// Mints a free-login code for `user_id`, as the container would.
+    pub async fn auth_code(&self, user_id: &str) -> Result<String, ControlCallError> {
+        let req = AuthCodeRequest { user_id: user_id.to_owned(), corp_id: None };
+        let res: AuthCodeResponse = self.post("/_emulator/auth-codes", &req).await?;
+        Ok(res.code)
+    }
+
+    /// Moves the emulator's clock forward.
+    pub async fn advance_clock(&self, by: Duration) -> Result<(), ControlCallError> {
+        let _: serde_json::Value =
+            self.post("/_emulator/clock/advance", &AdvanceClock { seconds: by.as_secs() }).await?;
+        Ok(())
+    }
+
+    /// Forgets tokens and codes and puts the clock back.
+    pub async fn reset(&self) -> Result<(), ControlCallError> {
+        let _: serde_json::Value = self.post("/_emulator/reset", &json!({})).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! A faithful fake of DingTalk's open platform on localhost: both API hosts on one port, a seeded organisation,
+//! simulated containers for browsers, and a control API under `/_emulator/`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let emu = dingtalk_emulator::Emulator::start().await?;
+//! let code = emu.control().auth_code("zhangsan").await?;
+//! println!("{} gave {code}", emu.uri());
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod clock;
+pub mod control;
+pub mod oapi;
+pub mod org;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::trace::TraceLayer;
+
+pub use clock::Clock;
+pub use control::Control;
+pub use org::Org;
+use state::{Shared, State};
+
+/// The whole emulator as an axum router, for embedding or serving.
+pub fn router(org: Org, clock: Clock) -> Router {
+    let shared = Arc::new(Shared { clock, state: Mutex::new(State::new(org)) });
+    Router::new()
+        .merge(oapi::router())
+        .merge(api::router())
+        .merge(control::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(shared)
+}
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    addr: SocketAddr,
+    org: Org,
+    clock: Clock,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Starts the seeded emulator on a random loopback port.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(Org::seed(), "127.0.0.1:0".parse()?).await
+    }
+
+    /// Starts an emulator over `org` on `addr`.
+    pub async fn start_with(org: Org, addr: SocketAddr) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let clock = Clock::default();
+        let app = router(org.clone(), clock.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stop = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+                tracing::error!("emulator stopped: {e}");
+            }
+        });
+        Ok(Self { addr, org, clock, shutdown: Some(tx) })
+    }
+
+    /// Base URL of both hosts, e.g. `http://127.0.0.1:41234`.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The seeded organisation, including the app's credentials.
+    pub fn org(&self) -> &Org {
+        &self.org
+    }
+
+    /// The emulator's clock, shared with the running server.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// A client for the control routes.
+    pub fn control(&self) -> Control {
+        Control::new(self.uri())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,11 @@
+// The JSAPI entry shenpi ships: the core of the official `dingtalk-jsapi` (environment detection and the container
+// bridges) plus only the API calls the app makes. esbuild bundles it into one classic script that defines the
+// global `dd`; src/jsapi.rs is the only Rust code that touches it.
+import dd from "dingtalk-jsapi/entry/union";
+import requestAuthCode from "dingtalk-jsapi/api/runtime/permission/requestAuthCode";
+import setTitle from "dingtalk-jsapi/api/biz/navigation/setTitle";
+
+dd.runtime = { permission: { requestAuthCode } };
+dd.biz = { navigation: { setTitle } };
+
+window.dd = dd;
