@@ -1,0 +1,82 @@
+//! The server's settings: one clap struct, every field also an environment variable (all listed in `.env.sample`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// shenpi's backend.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "shenpi-server", version)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "SHENPI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database URL; `sqlite://PATH` creates the file (and its folder) on first start.
+    #[arg(long, env = "SHENPI_DATABASE_URL", default_value = "sqlite://data/shenpi.db")]
+    pub database_url: String,
+    /// Folder of the built app (Trunk's `dist/`), served for every path outside `/api`.
+    #[arg(long, env = "SHENPI_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+    /// The organisation's corpId (DingTalk developer console → 基础信息).
+    #[arg(long, env = "DINGTALK_CORP_ID")]
+    pub corp_id: String,
+    /// The micro-app's AgentId.
+    #[arg(long, env = "DINGTALK_AGENT_ID")]
+    pub agent_id: String,
+    /// The app's AppKey (Client ID).
+    #[arg(long, env = "DINGTALK_APP_KEY")]
+    pub app_key: String,
+    /// The app's AppSecret (Client Secret). Never logged.
+    #[arg(long, env = "DINGTALK_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Secret,
+    /// DingTalk's legacy host.
+    #[arg(long, env = "DINGTALK_OAPI_URL", default_value = dingtalk_client::DEFAULT_OAPI_URL)]
+    pub oapi_url: String,
+    /// DingTalk's v1.0 host.
+    #[arg(long, env = "DINGTALK_API_URL", default_value = dingtalk_client::DEFAULT_API_URL)]
+    pub api_url: String,
+}
+
+/// A string that never shows in `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_app_secret() {
+        let config = Config::try_parse_from([
+            "shenpi-server",
+            "--corp-id=ding1",
+            "--agent-id=1",
+            "--app-key=key",
+            "--app-secret=hunter2",
+        ])
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert_eq!(config.app_secret.expose(), "hunter2");
+    }
+}

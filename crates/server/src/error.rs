@@ -1,0 +1,117 @@
+//! The server's one error enum. Each variant documents its status; every error leaves as an [`ApiError`] body, and
+//! 5xx details are logged, never sent.
+
+use api_types::{ApiError, ErrorCode};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body or a parameter is malformed; the text says what.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 413: the body is over the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 401: no valid session.
+    #[error("not logged in")]
+    Unauthenticated,
+    /// 401: the login code was used already or has expired.
+    #[error("login code used or expired")]
+    AuthCodeInvalid,
+    /// 404: nothing at this path, or not visible to the caller.
+    #[error("not found")]
+    NotFound,
+    /// 502: DingTalk refused the app (credentials, permission); detail logged.
+    #[error("DingTalk refused: {0}")]
+    DingTalkRejected(dingtalk_client::Error),
+    /// 503: DingTalk did not answer; detail logged.
+    #[error("DingTalk unavailable: {0}")]
+    DingTalkUnavailable(dingtalk_client::Error),
+    /// 500: storage failed; detail logged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<dingtalk_client::Error> for AppError {
+    fn from(e: dingtalk_client::Error) -> Self {
+        use dingtalk_client::Error as E;
+        match &e {
+            E::Http(_) => AppError::DingTalkUnavailable(e),
+            E::Api { code, .. } if code == "-1" || code.eq_ignore_ascii_case("systemBusy") => {
+                AppError::DingTalkUnavailable(e)
+            }
+            _ => AppError::DingTalkRejected(e),
+        }
+    }
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, ErrorCode, String) {
+        match self {
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m.clone()),
+            AppError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "request body too large".into())
+            }
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, "log in first".into()),
+            AppError::AuthCodeInvalid => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::AuthCodeInvalid,
+                "the login code was already used or has expired; open the app again".into(),
+            ),
+            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found".into()),
+            AppError::DingTalkRejected(_) => {
+                (StatusCode::BAD_GATEWAY, ErrorCode::DingTalkRejected, "DingTalk refused the request".into())
+            }
+            AppError::DingTalkUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::DingTalkUnavailable,
+                "DingTalk cannot be reached right now".into(),
+            ),
+            AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error".into()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        } else {
+            tracing::debug!(error = %self, "request refused");
+        }
+        (status, axum::Json(ApiError::new(code, message))).into_response()
+    }
+}
+
+/// `Json<T>` whose rejections answer with the same [`ApiError`] body as every other error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(rejection) => Err(AppError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

@@ -1,0 +1,67 @@
+//! Every `/api` route, one function per endpoint, grouped by resource.
+
+use api_types::{AppConfig, AuthCodeLogin, Health, Session, User};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use crate::AppState;
+use crate::auth::{ABSOLUTE_TIMEOUT_SECS, CurrentUser, new_token, now};
+use crate::error::{AppError, Json};
+
+/// The `/api` routes, relative to `/api` (the caller nests them); unknown paths below `/api` answer 404 with
+/// an `ApiError` body instead of the app.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/config", get(config))
+        .route("/session", axum::routing::post(login_with_auth_code))
+        .route("/me", get(me))
+        .fallback(|| async { AppError::NotFound })
+}
+
+/// `GET /api/health`: 200 when the server and its database answer.
+async fn health(state: axum::extract::State<AppState>) -> Result<Json<Health>, AppError> {
+    state.store.ping().await?;
+    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+}
+
+/// `GET /api/config`: corpId, agentId and clientId for the JSAPI.
+async fn config(state: axum::extract::State<AppState>) -> Json<AppConfig> {
+    let s = &state.settings;
+    Json(AppConfig { corp_id: s.corp_id.clone(), agent_id: s.agent_id.clone(), client_id: s.client_id.clone() })
+}
+
+/// `POST /api/session`: exchanges a JSAPI free-login code for a session (code → userid → profile).
+async fn login_with_auth_code(
+    state: axum::extract::State<AppState>,
+    Json(login): Json<AuthCodeLogin>,
+) -> Result<(StatusCode, Json<Session>), AppError> {
+    let code = login.auth_code.trim();
+    if code.is_empty() || code.len() > 256 {
+        return Err(AppError::BadRequest("authCode must be 1 to 256 characters".into()));
+    }
+    let who = state.dingtalk.user().by_auth_code(code).await.map_err(|e| match e.api_code() {
+        Some("40078") => AppError::AuthCodeInvalid,
+        _ => e.into(),
+    })?;
+    let detail = state.dingtalk.user().get(&who.userid).await?;
+    let user = User {
+        user_id: detail.userid,
+        name: detail.name,
+        avatar: detail.avatar.filter(|a| !a.is_empty()),
+        title: detail.title.filter(|t| !t.is_empty()),
+        dept_ids: detail.dept_id_list,
+    };
+    let (token, hash) = new_token();
+    let now = now();
+    let expires_at = now + ABSOLUTE_TIMEOUT_SECS;
+    state.store.create_session(&hash, &user, now, expires_at).await?;
+    tracing::info!(user_id = %user.user_id, "logged in with a free-login code");
+    Ok((StatusCode::CREATED, Json(Session { token, expires_at, user })))
+}
+
+/// `GET /api/me`: the logged-in user.
+async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
+    Json(user)
+}

@@ -1,0 +1,185 @@
+//! Login and the skeleton endpoints, end to end: a real server on a random port over a SQLite file, talking to
+//! the emulator started in-process.
+
+use std::path::Path;
+
+use api_types::{ApiError, AppConfig, ErrorCode, Health, Session, User};
+use clap::Parser;
+use dingtalk_emulator::Emulator;
+use reqwest::StatusCode;
+use shenpi_server::{AppState, Config, app, run};
+
+struct Harness {
+    emu: Emulator,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Harness {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    write_dist(&dist);
+    let db = format!("sqlite://{}", dir.path().join("db/shenpi.db").display());
+    let org = emu.org();
+    let config = Config::try_parse_from([
+        "shenpi-server".to_owned(),
+        format!("--database-url={db}"),
+        format!("--dist-dir={}", dist.display()),
+        format!("--corp-id={}", org.corp.corp_id),
+        format!("--agent-id={}", org.app.agent_id),
+        format!("--app-key={}", org.app.app_key),
+        format!("--app-secret={}", org.app.app_secret),
+        format!("--oapi-url={}", emu.uri()),
+        format!("--api-url={}", emu.uri()),
+    ])
+    .unwrap();
+    let state = AppState::from_config(&config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(run(listener, app(state), async {
+        let _ = rx.await;
+    }));
+    Harness { emu, base, http: reqwest::Client::new(), _dir: dir, _stop: tx }
+}
+
+fn write_dist(dist: &Path) {
+    std::fs::create_dir_all(dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>shenpi</title>").unwrap();
+    std::fs::write(dist.join("shenpi-abc_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dist.join("shenpi-abc.js"), "export default 1;").unwrap();
+    std::fs::write(dist.join("style-abc.css"), "body{}").unwrap();
+}
+
+impl Harness {
+    async fn login(&self, code: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/session", self.base))
+            .json(&serde_json::json!({"authCode": code}))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let h = start().await;
+    let res = h.http.get(format!("{}/api/health", h.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Health>().await.unwrap().status, "ok");
+}
+
+#[tokio::test]
+async fn config_gives_the_corp_id_the_jsapi_needs() {
+    let h = start().await;
+    let config: AppConfig = h.http.get(format!("{}/api/config", h.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(config.corp_id, h.emu.org().corp.corp_id);
+    assert_eq!(config.client_id, h.emu.org().app.app_key);
+}
+
+#[tokio::test]
+async fn a_free_login_code_gives_a_session_that_identifies_the_user() {
+    let h = start().await;
+    let code = h.emu.control().auth_code("zhangsan").await.unwrap();
+    let res = h.login(&code).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let session: Session = res.json().await.unwrap();
+    assert_eq!(session.user.name, "张三");
+    assert_eq!(session.user.dept_ids, vec![101]);
+
+    let me: User = h
+        .http
+        .get(format!("{}/api/me", h.base))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me, session.user);
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_with_auth_code_invalid() {
+    let h = start().await;
+    let code = h.emu.control().auth_code("lisi").await.unwrap();
+    assert_eq!(h.login(&code).await.status(), StatusCode::CREATED);
+
+    let res = h.login(&code).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused_with_auth_code_invalid() {
+    let h = start().await;
+    let code = h.emu.control().auth_code("lisi").await.unwrap();
+    h.emu.control().advance_clock(std::time::Duration::from_secs(301)).await.unwrap();
+    let res = h.login(&code).await;
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
+}
+
+#[tokio::test]
+async fn malformed_login_bodies_get_the_common_error_body() {
+    let h = start().await;
+    for body in ["{", "{\"authCode\": 5}", "{\"authCode\": \"\"}"] {
+        let res = h
+            .http
+            .post(format!("{}/api/session", h.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::BadRequest, "{body}");
+    }
+    let huge = serde_json::json!({ "authCode": "x".repeat(shenpi_server::BODY_LIMIT) });
+    let res = h.http.post(format!("{}/api/session", h.base)).json(&huge).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::PayloadTooLarge);
+}
+
+#[tokio::test]
+async fn me_without_a_valid_token_is_unauthenticated() {
+    let h = start().await;
+    for token in [None, Some("not-a-token")] {
+        let mut req = h.http.get(format!("{}/api/me", h.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::Unauthenticated);
+    }
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_404_api_errors_not_the_app() {
+    let h = start().await;
+    let res = h.http.get(format!("{}/api/nope", h.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn the_built_app_is_served_with_correct_content_types() {
+    let h = start().await;
+    for (path, content_type) in [
+        ("/", "text/html"),
+        ("/shenpi-abc_bg.wasm", "application/wasm"),
+        ("/shenpi-abc.js", "text/javascript"),
+        ("/style-abc.css", "text/css"),
+        ("/todo?tab=mine", "text/html"),
+    ] {
+        let res = h.http.get(format!("{}{path}", h.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let got = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(got.starts_with(content_type), "{path}: {got}");
+    }
+}
