@@ -1,0 +1,52 @@
+// Trunk post_build hook, release builds only: npm binaryen's wasm-opt on the staged module (stripping the name
+// section and other debug sections), then esbuild's minifier on wasm-bindgen's JS glue, which Trunk leaves as is.
+// The wasm features enabled are the ones rustc's wasm32 target emits by default.
+import { execFileSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+const staging = process.env.TRUNK_STAGING_DIR;
+if (!staging) throw new Error("TRUNK_STAGING_DIR is not set: run this from Trunk");
+if (process.env.TRUNK_PROFILE !== "release") process.exit(0);
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const modules = readdirSync(staging).filter((f) => f.endsWith("_bg.wasm"));
+if (modules.length !== 1) throw new Error(`expected one *_bg.wasm in ${staging}, found ${modules.length}`);
+
+const wasm = join(staging, modules[0]);
+const wasmBefore = statSync(wasm).size;
+execFileSync(
+  join(root, "node_modules", ".bin", "wasm-opt"),
+  [
+    "-Oz",
+    "--strip-debug",
+    "--strip-producers",
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    wasm,
+    "-o",
+    wasm,
+  ],
+  { stdio: "inherit" },
+);
+console.log(`wasm-opt: ${modules[0]} ${wasmBefore} -> ${statSync(wasm).size} bytes`);
+
+const glue = join(staging, modules[0].replace(/_bg\.wasm$/, ".js"));
+const glueBefore = statSync(glue).size;
+buildSync({
+  entryPoints: [glue],
+  outfile: glue,
+  allowOverwrite: true,
+  minify: true,
+  format: "esm",
+  target: ["es2020"],
+  legalComments: "none",
+  logLevel: "warning",
+});
+console.log(`esbuild: ${glue.split("/").pop()} ${glueBefore} -> ${statSync(glue).size} bytes`);

@@ -1,0 +1,89 @@
+//! Errors reach the user here and only here: every failure maps to short text in zh-CN or English. `Debug` goes
+//! to the console, never to the screen.
+
+use api_types::{ApiError, ErrorCode};
+
+use crate::jsapi::JsApiError;
+
+/// The display language, following DingTalk's (`zh_CN` by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 简体中文.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language for a DingTalk or browser language tag (`en_US`, `en-GB`, `zh_CN`, `*`).
+    pub fn from_tag(tag: &str) -> Self {
+        if tag.to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
+    }
+}
+
+/// Anything that can stop a screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The page runs in a plain browser.
+    NotInDingTalk,
+    /// A JSAPI call failed.
+    JsApi(JsApiError),
+    /// The server answered with an error.
+    Api(ApiError),
+    /// The server could not be reached or answered nonsense.
+    Network(String),
+}
+
+impl Failure {
+    /// A short title and one sentence of advice, in `lang`.
+    pub fn describe(&self, lang: Lang) -> (&'static str, &'static str) {
+        use Lang::*;
+        match (self, lang) {
+            (Failure::NotInDingTalk, Zh) => {
+                ("请在钉钉中打开", "审批是钉钉工作台里的应用：在钉钉的工作台点开「审批」即可自动登录。")
+            }
+            (Failure::NotInDingTalk, En) => {
+                ("Open shenpi in DingTalk", "shenpi is a DingTalk workbench app: open it from the workbench to log in.")
+            }
+            (Failure::JsApi(JsApiError::Cancelled), Zh) => ("登录已取消", "点「重试」再次登录。"),
+            (Failure::JsApi(JsApiError::Cancelled), En) => ("Login cancelled", "Tap Retry to log in again."),
+            (Failure::JsApi(_), Zh) => ("钉钉未能完成登录", "请稍后重试；若一直失败，请升级钉钉或联系管理员。"),
+            (Failure::JsApi(_), En) => {
+                ("DingTalk could not log you in", "Try again; if it keeps failing, update DingTalk or ask your admin.")
+            }
+            (Failure::Api(e), lang) => describe_code(e.code, lang),
+            (Failure::Network(_), Zh) => ("网络连接失败", "请检查网络后重试。"),
+            (Failure::Network(_), En) => ("No connection", "Check the network and try again."),
+        }
+    }
+}
+
+/// The words for each server error code.
+fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
+    use Lang::*;
+    match (code, lang) {
+        (ErrorCode::AuthCodeInvalid, Zh) => ("登录码已失效", "登录码已被使用或已过期，请点「重试」或重新打开审批。"),
+        (ErrorCode::AuthCodeInvalid, En) => {
+            ("Login code expired", "The login code was already used or has expired. Tap Retry or reopen the app.")
+        }
+        (ErrorCode::Unauthenticated, Zh) => ("登录已过期", "请重新登录。"),
+        (ErrorCode::Unauthenticated, En) => ("Session expired", "Please log in again."),
+        (ErrorCode::CorpMismatch, Zh) => ("组织不匹配", "当前钉钉组织没有开通审批，请切换到正确的组织后再打开。"),
+        (ErrorCode::CorpMismatch, En) => {
+            ("Wrong organisation", "This organisation does not have shenpi. Switch organisation and reopen it.")
+        }
+        (ErrorCode::DingTalkRejected, Zh) => ("钉钉拒绝了请求", "应用配置或权限有误，请联系管理员。"),
+        (ErrorCode::DingTalkRejected, En) => {
+            ("DingTalk refused", "The app's setup or permissions are wrong; ask your admin.")
+        }
+        (ErrorCode::DingTalkUnavailable, Zh) => ("钉钉暂时不可用", "请稍后重试。"),
+        (ErrorCode::DingTalkUnavailable, En) => ("DingTalk is unavailable", "Please try again shortly."),
+        (ErrorCode::BadRequest | ErrorCode::PayloadTooLarge, Zh) => ("请求有误", "请刷新页面后重试。"),
+        (ErrorCode::BadRequest | ErrorCode::PayloadTooLarge, En) => ("Bad request", "Reload the page and try again."),
+        (ErrorCode::NotFound, Zh) => ("内容不存在", "它可能已被删除，或你没有查看权限。"),
+        (ErrorCode::NotFound, En) => ("Not found", "It may have been deleted, or you may not have access."),
+        (ErrorCode::Internal | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),
+        (ErrorCode::Internal | ErrorCode::Unknown, En) => ("Something went wrong", "Please try again shortly."),
+    }
+}

@@ -1,0 +1,14 @@
+//! shenpi's front end: a Leptos CSR app that runs inside DingTalk's webview (and, degraded, in a browser).
+//!
+//! `main.rs` mounts [`App`]; the modules below are a library so browser tests (`tests/`) can reach them.
+
+mod api;
+mod app;
+mod components;
+pub mod errors;
+pub mod jsapi;
+mod pages;
+pub mod routes;
+mod session;
+
+pub use app::App;

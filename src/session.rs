@@ -1,0 +1,61 @@
+//! App-wide state: the logged-in session, as a small `Copy` context, and the display language.
+
+use api_types::Session;
+use leptos::prelude::*;
+
+use crate::errors::Lang;
+use crate::jsapi;
+
+/// The session shared by every page.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionContext {
+    /// The current session, once logged in.
+    pub session: RwSignal<Option<Session>>,
+}
+
+impl SessionContext {
+    /// Creates the context and provides it to the tree below.
+    pub fn provide() -> Self {
+        let ctx = Self { session: RwSignal::new(None) };
+        provide_context(ctx);
+        ctx
+    }
+
+    /// The context provided by the app root.
+    pub fn expect() -> Self {
+        expect_context()
+    }
+}
+
+const STORAGE_KEY: &str = "shenpi.session";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// The session kept in this tab's `sessionStorage`, if any and readable.
+pub fn load() -> Option<Session> {
+    let raw = storage()?.get_item(STORAGE_KEY).ok()??;
+    serde_json::from_str(&raw).ok()
+}
+
+/// Keeps the session for reloads of this tab (not across tabs, not after the tab closes).
+pub fn keep(session: &Session) {
+    if let (Some(storage), Ok(raw)) = (storage(), serde_json::to_string(session)) {
+        let _ = storage.set_item(STORAGE_KEY, &raw);
+    }
+}
+
+/// Drops the kept session after the server refused it.
+pub fn forget() {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(STORAGE_KEY);
+    }
+}
+
+/// The display language: DingTalk's when it says, else the browser's, else Chinese.
+pub fn current_lang() -> Lang {
+    let dingtalk = jsapi::env().map(|e| e.language).filter(|l| l != "*");
+    let browser = || web_sys::window().and_then(|w| w.navigator().language());
+    dingtalk.or_else(browser).map(|tag| Lang::from_tag(&tag)).unwrap_or_default()
+}
