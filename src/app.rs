@@ -5,17 +5,27 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::Notice;
+use crate::i18n::Label;
 use crate::pages::Home;
-use crate::session::SessionContext;
+use crate::session::{SessionContext, current_lang};
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
     SessionContext::provide();
+    let lang = current_lang();
     view! {
         <Router>
             <main class="app">
-                <Routes fallback=|| view! { <Notice title="页面不存在" detail="请返回首页。" test_id="not-found" /> }>
+                <Routes fallback=move || {
+                    view! {
+                        <Notice
+                            title=Label::PageNotFound.text(lang)
+                            detail=Label::BackToStart.text(lang)
+                            test_id="not-found"
+                        />
+                    }
+                }>
                     <Route path=path!("/") view=Home />
                 </Routes>
             </main>

@@ -3,24 +3,8 @@
 
 use api_types::{ApiError, ErrorCode};
 
+use crate::i18n::Lang;
 use crate::jsapi::JsApiError;
-
-/// The display language, following DingTalk's (`zh_CN` by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// 简体中文.
-    #[default]
-    Zh,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// The language for a DingTalk or browser language tag (`en_US`, `en-GB`, `zh_CN`, `*`).
-    pub fn from_tag(tag: &str) -> Self {
-        if tag.to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
-    }
-}
 
 /// Anything that can stop a screen.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod components;
 pub mod errors;
+pub mod i18n;
 pub mod jsapi;
 mod pages;
 pub mod routes;

@@ -3,7 +3,7 @@
 use api_types::Session;
 use leptos::prelude::*;
 
-use crate::errors::Lang;
+use crate::i18n::Lang;
 use crate::jsapi;
 
 /// The session shared by every page.

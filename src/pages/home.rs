@@ -7,12 +7,13 @@ use leptos::prelude::*;
 use crate::api::Api;
 use crate::components::Notice;
 use crate::errors::Failure;
+use crate::i18n::{Label, Lang};
 use crate::jsapi;
 use crate::session::{self, SessionContext, current_lang};
 
 /// Logs in: a session kept from earlier in this tab if the server still knows it, else the free-login flow
 /// `dd.env` → `/api/config` → `requestAuthCode` → `POST /api/session`.
-async fn log_in() -> Result<Session, Failure> {
+async fn log_in(lang: Lang) -> Result<Session, Failure> {
     if let Some(mut kept) = session::load() {
         match Api::with_token(&kept.token).me().await {
             Ok(user) => {
@@ -30,7 +31,7 @@ async fn log_in() -> Result<Session, Failure> {
     let code = jsapi::request_auth_code(&config.corp_id).await.map_err(Failure::JsApi)?;
     let session = Api::anonymous().login(code).await?;
     session::keep(&session);
-    if let Err(e) = jsapi::set_title("审批").await {
+    if let Err(e) = jsapi::set_title(Label::AppTitle.text(lang)).await {
         leptos::logging::warn!("setTitle failed: {e}");
     }
     Ok(session)
@@ -41,7 +42,7 @@ async fn log_in() -> Result<Session, Failure> {
 pub fn Home() -> impl IntoView {
     let ctx = SessionContext::expect();
     let lang = current_lang();
-    let login = LocalResource::new(log_in);
+    let login = LocalResource::new(move || log_in(lang));
     Effect::new(move || {
         if let Some(Ok(session)) = login.get() {
             ctx.session.set(Some(session));
@@ -49,7 +50,7 @@ pub fn Home() -> impl IntoView {
     });
 
     view! {
-        <Transition fallback=move || view! { <p class="pending" data-testid="login-pending">"正在登录…"</p> }>
+        <Transition fallback=move || view! { <p class="pending" data-testid="login-pending">{Label::LoggingIn.text(lang)}</p> }>
             {move || {
                 login
                     .get()
@@ -58,7 +59,7 @@ pub fn Home() -> impl IntoView {
                             let user = session.user;
                             view! {
                                 <section class="welcome" data-testid="welcome">
-                                    <p class="welcome-hello">"你好，"</p>
+                                    <p class="welcome-hello">{Label::Hello.text(lang)}</p>
                                     <h1 class="welcome-name" data-testid="user-name">{user.name}</h1>
                                     <p class="welcome-title">{user.title.unwrap_or_default()}</p>
                                 </section>
@@ -75,7 +76,7 @@ pub fn Home() -> impl IntoView {
                             view! {
                                 <Notice title=title detail=detail test_id=test_id>
                                     <button class="button primary" data-testid="retry" on:click=move |_| login.refetch()>
-                                        "重试"
+                                        {Label::Retry.text(lang)}
                                     </button>
                                 </Notice>
                             }
