@@ -1,1 +1,61 @@
-fn main() {}
+//! shenpi's automation. `cargo xtask setup|demo|test|bench`; CI only ever calls `cargo xtask test`.
+
+mod assets;
+mod cmd;
+mod demo;
+mod services;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+
+use cmd::{Result, cmd, run};
+use setup::Tools;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  setup          install what the build and tests need (idempotent; demo and test run it too)
+  demo           build the app, start the DingTalk emulator and the server, open a simulated container
+                 [--user USERID] logs in as another seeded user
+  test           rustfmt, clippy, native tests, browser tests, release build, Playwright; one summary line
+  bench size     brotli size of each first-load asset of a release build";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::setup().map(|_| ()),
+        Some("demo") => demo::demo(&args[1..]),
+        Some("test") => test::test(),
+        Some("bench") => bench(&args[1..]),
+        _ => Err(USAGE.to_owned()),
+    };
+    if let Err(e) = result {
+        eprintln!("\nerror: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// The release build of the app into `dist/`, with the WASM toolchain's environment.
+pub fn build_app(tools: &Tools) -> Result {
+    run(cmd("trunk", &["build", "--release", "--locked"]).envs(tools.wasm.env()))
+}
+
+fn bench(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some("size") => {
+            let tools = setup::setup()?;
+            build_app(&tools)?;
+            let dist = root().join("dist");
+            assets::check_no_name_section(&dist)?;
+            assets::print_sizes(&assets::first_load(&dist)?);
+            Ok(())
+        }
+        _ => Err("usage: cargo xtask bench size".into()),
+    }
+}

@@ -9,6 +9,8 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
+    // A .env file is optional; real environment variables win over it.
+    let _ = dotenvy::dotenv();
     let config = Config::parse();
     let state = AppState::from_config(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;

@@ -1,0 +1,100 @@
+//! Running commands: print what runs, fail with the command's name, time-box the ones that can hang.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The result of xtask steps; errors are messages for a person.
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// A command with the repository root as its working directory.
+pub fn cmd(program: impl AsRef<OsStr>, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
+    c.args(args).current_dir(crate::root());
+    c
+}
+
+fn describe(c: &Command) -> String {
+    let mut s = c.get_program().to_string_lossy().into_owned();
+    for a in c.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Runs `c` with inherited output; an error names the command and how it ended.
+pub fn run(c: &mut Command) -> Result {
+    println!("$ {}", describe(c));
+    let status = c.status().map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
+    check(c, status)
+}
+
+fn check(c: &Command, status: ExitStatus) -> Result {
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", describe(c))) }
+}
+
+/// Runs `c` quietly and returns its stdout, or `None` when it cannot start or fails.
+pub fn output(c: &mut Command) -> Option<String> {
+    let out = c.stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs `c` (output inherited) for at most `limit`; a command still running then is killed.
+pub fn run_with_timeout(c: &mut Command, limit: Duration) -> Result {
+    println!("$ {}   (time limit {}s)", describe(c), limit.as_secs());
+    let mut child = c.spawn().map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return check(c, status),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("`{}` did not finish within {}s", describe(c), limit.as_secs()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => return Err(format!("waiting for `{}`: {e}", describe(c))),
+        }
+    }
+}
+
+/// Whether `program` can be found on PATH (or is an existing path).
+pub fn exists(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).exists();
+    }
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Runs `c`, copying its stdout and stderr through while keeping both as text, for reading counts afterwards.
+pub fn run_tee(c: &mut Command) -> Result<(bool, String)> {
+    use std::io::{BufRead, BufReader, Write};
+    println!("$ {}", describe(c));
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
+    let forward = |stream: Box<dyn std::io::Read + Send>, to_stderr: bool| {
+        std::thread::spawn(move || {
+            let mut kept = String::new();
+            for line in BufReader::new(stream).lines().map_while(|l| l.ok()) {
+                if to_stderr {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                } else {
+                    let _ = writeln!(std::io::stdout(), "{line}");
+                }
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+            kept
+        })
+    };
+    let out = forward(Box::new(child.stdout.take().ok_or("no stdout")?), false);
+    let err = forward(Box::new(child.stderr.take().ok_or("no stderr")?), true);
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let text = out.join().unwrap_or_default() + &err.join().unwrap_or_default();
+    Ok((status.success(), text))
+}

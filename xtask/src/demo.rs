@@ -1,0 +1,52 @@
+//! `cargo xtask demo [--user USERID]`: builds the app, starts the DingTalk emulator and the server on fixed ports
+//! with a SQLite file under `data/`, opens the app in a simulated iOS DingTalk container, and runs until Ctrl-C.
+
+use crate::cmd::{Result, cmd, run};
+use crate::services::{Output, start_both};
+use crate::setup::setup;
+
+const EMULATOR_LISTEN: &str = "127.0.0.1:3100";
+const SERVER_LISTEN: &str = "127.0.0.1:8080";
+
+/// Runs the demo.
+pub fn demo(args: &[String]) -> Result {
+    let user = match args {
+        [] => "zhangsan".to_owned(),
+        [flag, user] if flag == "--user" => user.clone(),
+        _ => return Err("usage: cargo xtask demo [--user USERID]".into()),
+    };
+    let tools = setup()?;
+    crate::build_app(&tools)?;
+    run(&mut cmd("cargo", &["build", "--locked", "-p", "dingtalk-emulator", "-p", "shenpi-server"]))?;
+    let data = crate::root().join("data");
+    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let database = format!("sqlite://{}", data.join("shenpi.db").display());
+    let (emulator, mut server) = start_both("debug", EMULATOR_LISTEN, SERVER_LISTEN, &database, |_| Output::Terminal)?;
+
+    let screenshot = data.join(format!("demo-ios-{user}.png"));
+    let opened = run(&mut cmd(
+        "node",
+        &["js/demo-container.mjs", &server.url, &emulator.url, &user, &screenshot.to_string_lossy()],
+    ));
+    if let Err(e) = opened {
+        println!("could not open the simulated container: {e}");
+    }
+
+    println!(
+        "\nshenpi demo is running (Ctrl-C stops everything)\n\
+         \n  app:                 {server}\n\
+         \x20   in a plain browser it says to open it in DingTalk; inside DingTalk it logs in silently\n\
+         \x20 simulated DingTalk:  iOS container as `{user}`: see the window, or the screenshot {shot}\n\
+         \x20 DingTalk emulator:   {emu}  (seeded org: {emu}/_emulator/org)\n\
+         \x20 database:            {database}\n\
+         \n  another user:  cargo xtask demo --user lisi   (any userId from the seeded org)\n",
+        server = server.url,
+        emu = emulator.url,
+        shot = screenshot.display(),
+    );
+    // Ctrl-C reaches the children too (same process group) and they shut down gracefully. If the server stops on
+    // its own, the demo ends and dropping the emulator stops it.
+    let stopped = server.wait();
+    drop(emulator);
+    stopped
+}

@@ -1,0 +1,124 @@
+//! The emulator and the server as child processes: started on the ports they are given (0 = any free one), their
+//! address read from the line they print when listening, stopped when dropped.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::cmd::{Result, cmd};
+
+/// Where a service's output goes once it is listening.
+pub enum Output {
+    /// Into a log file (tests).
+    File(PathBuf),
+    /// To the terminal, each line prefixed with the service's name (demo).
+    Terminal,
+}
+
+/// A running child service.
+pub struct Service {
+    name: &'static str,
+    child: Child,
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+}
+
+impl Service {
+    /// Starts `command` and waits until it prints `<name> listening on http://...`.
+    pub fn start(name: &'static str, mut command: Command, output: Output) -> Result<Service> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sink: Box<dyn Write + Send> = match &output {
+                Output::File(path) => match std::fs::File::create(path) {
+                    Ok(f) => Box::new(f),
+                    Err(_) => Box::new(std::io::sink()),
+                },
+                Output::Terminal => Box::new(std::io::stdout()),
+            };
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+                if let Some(url) = line.split(" listening on ").nth(1).filter(|u| u.starts_with("http://"))
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+                let _ = match output {
+                    Output::Terminal => writeln!(sink, "[{name}] {line}"),
+                    Output::File(_) => writeln!(sink, "{line}"),
+                };
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => Ok(Service { name, child, url }),
+            Err(_) => {
+                let _ = child.kill();
+                Err(format!("{name} did not report its address within 60 s (see its output above or its log)"))
+            }
+        }
+    }
+
+    /// Blocks until the service exits; an error says how.
+    pub fn wait(&mut self) -> Result {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() { Ok(()) } else { Err(format!("{} exited ({status})", self.name)) }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The seeded app's settings, from the emulator's fixture, as the server's environment.
+pub fn server_env_for_emulator(emulator_url: &str) -> Result<Vec<(String, String)>> {
+    let path = crate::root().join("crates/dingtalk-emulator/fixtures/org.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let org: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let field = |pointer: &str| {
+        org.pointer(pointer)
+            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+            .ok_or(format!("{}: no {pointer}", path.display()))
+    };
+    Ok(vec![
+        ("DINGTALK_CORP_ID".into(), field("/corp/corpId")?),
+        ("DINGTALK_AGENT_ID".into(), field("/app/agentId")?),
+        ("DINGTALK_APP_KEY".into(), field("/app/appKey")?),
+        ("DINGTALK_APP_SECRET".into(), field("/app/appSecret")?),
+        ("DINGTALK_OAPI_URL".into(), emulator_url.to_owned()),
+        ("DINGTALK_API_URL".into(), emulator_url.to_owned()),
+    ])
+}
+
+/// Starts the emulator and the server (built binaries from `target/<profile>/`).
+pub fn start_both(
+    profile: &str,
+    emulator_listen: &str,
+    server_listen: &str,
+    database_url: &str,
+    output: impl Fn(&str) -> Output,
+) -> Result<(Service, Service)> {
+    let bin = |name: &str| crate::root().join("target").join(profile).join(name);
+    let emulator = Service::start(
+        "dingtalk-emulator",
+        cmd(bin("dingtalk-emulator"), &["--listen", emulator_listen]),
+        output("dingtalk-emulator"),
+    )?;
+    let mut server = cmd(bin("shenpi-server"), &[]);
+    server
+        .env("SHENPI_LISTEN", server_listen)
+        .env("SHENPI_DATABASE_URL", database_url)
+        .env("SHENPI_DIST_DIR", crate::root().join("dist"))
+        .envs(server_env_for_emulator(&emulator.url)?);
+    let server = Service::start("shenpi-server", server, output("shenpi-server"))?;
+    Ok((emulator, server))
+}

@@ -1,0 +1,200 @@
+//! `cargo xtask test`: every check, in the order CI needs them, then one summary line of counts.
+//!
+//! Stages: setup → rustfmt → clippy (warnings are errors) → native tests (nextest) and doc tests → browser tests
+//! (wasm-bindgen-test in headless Chromium) → release build of the app (+ name-section check and sizes) →
+//! Playwright against a freshly started emulator and server. A failing stage does not hide the others' results,
+//! except where a later stage needs its output.
+
+use std::time::Instant;
+
+use crate::assets;
+use crate::cmd::{Result, cmd, run, run_tee};
+use crate::services::{Output, start_both};
+use crate::setup::{Tools, setup};
+
+struct Stage {
+    name: &'static str,
+    seconds: f64,
+    passed: usize,
+    failed: usize,
+    error: Option<String>,
+}
+
+/// Counts of passed and failed tests a stage reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+}
+
+/// Runs every stage and prints `xtask: N passed, M failed` last; fails when anything failed.
+pub fn test() -> Result {
+    let started = Instant::now();
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut record = |name: &'static str, f: &mut dyn FnMut() -> Result<Counts>| -> bool {
+        println!("\n==> {name}");
+        let t = Instant::now();
+        let outcome = f();
+        let seconds = t.elapsed().as_secs_f64();
+        let ok = outcome.is_ok();
+        let (counts, error) = match outcome {
+            Ok(c) => (c, None),
+            Err(e) => (Counts::default(), Some(e)),
+        };
+        stages.push(Stage { name, seconds, passed: counts.passed, failed: counts.failed, error });
+        ok
+    };
+
+    let mut tools: Option<Tools> = None;
+    if !record("setup", &mut || setup().map(|t| tools = Some(t)).map(|_| Counts::default())) {
+        return finish(&stages, started);
+    }
+    let Some(tools) = tools else { return finish(&stages, started) };
+    record("rustfmt", &mut || run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"])).map(|_| Counts::default()));
+    record("clippy", &mut || {
+        run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
+            .map(|_| Counts::default())
+    });
+    record("native tests", &mut native_tests);
+    record("browser tests", &mut || browser_tests(&tools));
+    let built = record("release build", &mut || {
+        crate::build_app(&tools)?;
+        let dist = crate::root().join("dist");
+        assets::check_no_name_section(&dist)?;
+        assets::print_sizes(&assets::first_load(&dist)?);
+        Ok(Counts::default())
+    });
+    if built {
+        record("e2e (Playwright)", &mut e2e);
+    }
+    finish(&stages, started)
+}
+
+fn finish(stages: &[Stage], started: Instant) -> Result {
+    println!("\n{:<20} {:>8} {:>7} {:>7}  result", "stage", "seconds", "passed", "failed");
+    for s in stages {
+        let result = match &s.error {
+            None => "ok".to_owned(),
+            Some(e) => format!("FAILED: {e}"),
+        };
+        println!("{:<20} {:>8.1} {:>7} {:>7}  {result}", s.name, s.seconds, s.passed, s.failed);
+    }
+    let passed: usize = stages.iter().map(|s| s.passed).sum();
+    // A stage that failed without counting tests (a build, rustfmt, clippy) counts as one failure.
+    let failed: usize = stages.iter().map(|s| s.failed.max(usize::from(s.error.is_some()))).sum();
+    println!("total time {:.0} s", started.elapsed().as_secs_f64());
+    println!("xtask: {passed} passed, {failed} failed");
+    if failed == 0 { Ok(()) } else { Err(format!("{failed} failed")) }
+}
+
+/// Fails the stage when the command failed, but keeps the counts it printed.
+fn counted(ok: bool, counts: Counts, what: &str) -> Result<Counts> {
+    if ok && counts.failed == 0 {
+        Ok(counts)
+    } else {
+        Err(format!("{what}: {} passed, {} failed", counts.passed, counts.failed))
+    }
+}
+
+fn native_tests() -> Result<Counts> {
+    let (ok, text) = run_tee(&mut cmd("cargo", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))?;
+    let units = nextest_counts(&text).ok_or("nextest printed no summary")?;
+    let units = counted(ok, units, "nextest")?;
+    let (ok, text) = run_tee(&mut cmd("cargo", &["test", "--workspace", "--locked", "--doc"]))?;
+    let docs = counted(ok, libtest_counts(&text), "doc tests")?;
+    Ok(Counts { passed: units.passed + docs.passed, failed: 0 })
+}
+
+fn browser_tests(tools: &Tools) -> Result<Counts> {
+    let mut c = cmd("cargo", &["test", "--locked", "--target", "wasm32-unknown-unknown", "-p", "shenpi", "--tests"]);
+    c.envs(tools.wasm.env())
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    let (ok, text) = run_tee(&mut c)?;
+    let counts = libtest_counts(&text);
+    if counts.passed == 0 && ok {
+        return Err("no browser test ran".into());
+    }
+    counted(ok, counts, "wasm-bindgen-test")
+}
+
+fn e2e() -> Result<Counts> {
+    run(&mut cmd("cargo", &["build", "--locked", "-p", "dingtalk-emulator", "-p", "shenpi-server"]))?;
+    let work = crate::root().join("target/e2e");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let database = format!("sqlite://{}", work.join("shenpi.db").display());
+    let (emulator, server) = start_both("debug", "127.0.0.1:0", "127.0.0.1:0", &database, |name| {
+        Output::File(work.join(format!("{name}.log")))
+    })?;
+    println!("emulator {}  server {}  (logs in {})", emulator.url, server.url, work.display());
+    let report = crate::root().join("e2e/test-results/results.json");
+    let _ = std::fs::remove_file(&report);
+    let mut c = cmd(crate::root().join("node_modules/.bin/playwright"), &["test", "-c", "e2e/playwright.config.ts"]);
+    c.env("SHENPI_URL", &server.url).env("EMULATOR_URL", &emulator.url);
+    let (ok, _) = run_tee(&mut c)?;
+    let text = std::fs::read_to_string(&report).map_err(|e| format!("Playwright wrote no report: {e}"))?;
+    let counts = playwright_counts(&text)?;
+    println!("screenshots and failure traces: e2e/test-results/");
+    if counts.passed == 0 && ok {
+        return Err("no Playwright test ran".into());
+    }
+    counted(ok, counts, "Playwright")
+}
+
+/// The number in front of `word` in `line` ("12 passed" → 12).
+fn number_before(line: &str, word: &str) -> Option<usize> {
+    let at = line.find(word)?;
+    line[..at].trim_end().rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// nextest's `Summary [..] N tests run: P passed, F failed, S skipped`.
+fn nextest_counts(text: &str) -> Option<Counts> {
+    let line = text.lines().rev().find(|l| l.trim_start().starts_with("Summary ["))?;
+    Some(Counts {
+        passed: number_before(line, " passed").unwrap_or(0),
+        failed: number_before(line, " failed").unwrap_or(0),
+    })
+}
+
+/// The sum of libtest's `test result: ok. P passed; F failed; ...` lines.
+fn libtest_counts(text: &str) -> Counts {
+    text.lines().filter(|l| l.starts_with("test result:")).fold(Counts::default(), |acc, line| Counts {
+        passed: acc.passed + number_before(line, " passed").unwrap_or(0),
+        failed: acc.failed + number_before(line, " failed").unwrap_or(0),
+    })
+}
+
+/// Playwright's JSON report: `stats.expected` passed; unexpected and flaky failed.
+fn playwright_counts(json: &str) -> Result<Counts> {
+    let report: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("Playwright report: {e}"))?;
+    let stat = |key: &str| report.pointer(&format!("/stats/{key}")).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+    Ok(Counts { passed: stat("expected"), failed: stat("unexpected") + stat("flaky") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_nextest_summaries() {
+        let ok = "   Summary [   1.2s] 40 tests run: 40 passed, 0 skipped\n";
+        assert_eq!(nextest_counts(ok), Some(Counts { passed: 40, failed: 0 }));
+        let bad = "   Summary [   1.2s] 40 tests run: 38 passed, 2 failed, 0 skipped\n";
+        assert_eq!(nextest_counts(bad), Some(Counts { passed: 38, failed: 2 }));
+        assert_eq!(nextest_counts("nothing"), None);
+    }
+
+    #[test]
+    fn sums_libtest_results() {
+        let text = "test result: ok. 11 passed; 0 failed; 0 ignored\nnoise\ntest result: FAILED. 2 passed; 1 failed;\n";
+        assert_eq!(libtest_counts(text), Counts { passed: 13, failed: 1 });
+    }
+
+    #[test]
+    fn reads_playwright_stats() {
+        let json = r#"{"stats":{"expected":3,"unexpected":1,"flaky":1,"skipped":2}}"#;
+        assert_eq!(playwright_counts(json).unwrap(), Counts { passed: 3, failed: 2 });
+    }
+}
