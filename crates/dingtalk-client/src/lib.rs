@@ -12,8 +12,10 @@
 
 mod error;
 mod legacy;
+pub mod oauth;
 mod token;
 pub mod user;
+mod v1;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +63,11 @@ impl DingTalk {
     /// User identity and contacts.
     pub fn user(&self) -> user::UserHandler<'_> {
         user::UserHandler::new(self)
+    }
+
+    /// The web login (OAuth) for browsers outside DingTalk.
+    pub fn oauth(&self) -> oauth::OAuthHandler<'_> {
+        oauth::OAuthHandler::new(self)
     }
 
     /// The v1.0 host's base URL.

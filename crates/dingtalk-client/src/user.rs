@@ -77,6 +77,18 @@ impl<'a> UserHandler<'a> {
         Ok(wrapped.result)
     }
 
+    /// The userid inside this organisation of the person with `unionid` (from the web login). Someone outside the
+    /// organisation gets `Api { code: "60121" }`.
+    pub async fn by_union_id(&self, unionid: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct ByUnionId {
+            userid: String,
+        }
+        let wrapped: Wrapped<ByUnionId> =
+            self.dt.legacy_post("/topapi/user/getbyunionid", &json!({ "unionid": unionid })).await?;
+        Ok(wrapped.result.userid)
+    }
+
     /// A user's profile in Chinese (`zh_CN`).
     pub async fn get(&self, userid: &str) -> Result<UserDetail> {
         let wrapped: Wrapped<UserDetail> =

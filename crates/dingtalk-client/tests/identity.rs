@@ -76,3 +76,38 @@ async fn someone_who_left_cannot_be_looked_up() {
     let err = client(&emu).user().get("former01").await.unwrap_err();
     assert_eq!(err.api_code(), Some("33012"));
 }
+
+/// Logs in on the emulator's web login page as `user_id` and returns the `authCode` from the redirect.
+async fn oauth_code(emu: &Emulator, user_id: &str) -> String {
+    emu.control().web_login(user_id, &emu.org().app.app_key, "http://app.test/back", "s1").await.unwrap()
+}
+
+#[tokio::test]
+async fn the_web_login_resolves_to_the_same_userid_as_free_login() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    let code = oauth_code(&emu, "lisi").await;
+
+    let token = dt.oauth().user_token(&code).await.unwrap();
+    let me = dt.oauth().me(&token).await.unwrap();
+    assert_eq!(me.nick, "李四");
+    assert_eq!(dt.user().by_union_id(&me.union_id).await.unwrap(), "lisi");
+
+    let again = dt.oauth().user_token(&code).await.unwrap_err();
+    assert_eq!(again.api_code(), Some("invalidAuthCode"), "{again}");
+}
+
+#[tokio::test]
+async fn a_unionid_outside_the_organisation_is_60121() {
+    let emu = Emulator::start().await.unwrap();
+    let err = client(&emu).user().by_union_id("uNobody").await.unwrap_err();
+    assert_eq!(err.api_code(), Some("60121"));
+}
+
+#[tokio::test]
+async fn a_free_login_code_is_not_an_oauth_code() {
+    let emu = Emulator::start().await.unwrap();
+    let code = emu.control().auth_code("zhangsan").await.unwrap();
+    let err = client(&emu).oauth().user_token(&code).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("invalidAuthCode"));
+}

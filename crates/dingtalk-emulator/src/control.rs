@@ -191,6 +191,43 @@ impl Control {
         Ok(res.code)
     }
 
+    /// Plays a person on DingTalk's web login page: picks `user_id` and consents, then returns the `authCode` the
+    /// page put on the redirect to `redirect_uri` (checking that `state` came back unchanged).
+    pub async fn web_login(
+        &self,
+        user_id: &str,
+        app_key: &str,
+        redirect_uri: &str,
+        state: &str,
+    ) -> Result<String, ControlCallError> {
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let response = no_redirects
+            .get(format!("{}/oauth2/auth/choose", self.base))
+            .query(&[
+                ("user", user_id),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("client_id", app_key),
+                ("scope", "openid"),
+                ("state", state),
+                ("prompt", "consent"),
+            ])
+            .send()
+            .await?;
+        let refused = |message: String| ControlCallError::Refused(ControlError { code: "webLogin".into(), message });
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url::Url::parse(l).ok())
+            .ok_or_else(|| refused(format!("the login page answered {} without a redirect", response.status())))?;
+        let pairs: std::collections::HashMap<String, String> = location.query_pairs().into_owned().collect();
+        if pairs.get("state").map(String::as_str) != Some(state) {
+            return Err(refused(format!("state did not come back: {location}")));
+        }
+        pairs.get("authCode").cloned().ok_or_else(|| refused(format!("no authCode in {location}")))
+    }
+
     /// Moves the emulator's clock forward.
     pub async fn advance_clock(&self, by: Duration) -> Result<(), ControlCallError> {
         let _: serde_json::Value =

@@ -1,5 +1,5 @@
-//! A faithful fake of DingTalk's open platform on localhost: both API hosts on one port, a seeded organisation,
-//! simulated containers for browsers, and a control API under `/_emulator/`.
+//! A faithful fake of DingTalk's open platform on localhost: both API hosts and the web login page on one port, a
+//! seeded organisation, simulated containers for browsers, and a control API under `/_emulator/`.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -13,6 +13,7 @@ pub mod api;
 pub mod clock;
 pub mod control;
 pub mod oapi;
+pub mod oauth;
 pub mod org;
 pub mod state;
 
@@ -35,6 +36,7 @@ pub fn router(org: Org, clock: Clock) -> Router {
     Router::new()
         .merge(oapi::router())
         .merge(api::router())
+        .merge(oauth::router())
         .merge(control::router())
         .layer(TraceLayer::new_for_http())
         .with_state(shared)

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::routing::{any, get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -24,6 +23,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/topapi/v2/user/getuserinfo", post(getuserinfo))
         .route("/topapi/v2/user/get", post(user_get))
         .route("/topapi/v2/department/get", post(department_get))
+        .route("/topapi/user/getbyunionid", post(getbyunionid))
         .route("/topapi/{*rest}", any(unknown_method))
 }
 
@@ -64,37 +64,47 @@ async fn gettoken(State(shared): State<Arc<Shared>>, Query(q): Query<GettokenQue
     ok(json!({ "access_token": token, "expires_in": 7200 }))
 }
 
+/// A legacy API call that passed the token check: its parameters from a JSON or form-urlencoded body. Extracting
+/// it answers DingTalk's envelope for a missing, unknown or expired `?access_token=` and for a malformed body.
+struct LegacyCall(Map<String, Value>);
+
 #[derive(Deserialize)]
 struct TokenQuery {
     access_token: Option<String>,
 }
 
-/// Checks `?access_token=`; `Err` carries the envelope DingTalk answers with.
-fn authorize(shared: &Shared, q: &TokenQuery) -> Result<(), Json<Value>> {
-    let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(token) = q.access_token.as_deref() else {
-        return Err(fail(40014, "不合法的access_token"));
-    };
-    match state.check_token(token, shared.clock.now_ms()) {
-        Ok(()) => Ok(()),
-        Err(TokenProblem::Unknown) => Err(fail(40014, "不合法的access_token")),
-        Err(TokenProblem::Expired) => Err(fail(42001, "access_token超时")),
-    }
-}
+impl FromRequest<Arc<Shared>> for LegacyCall {
+    type Rejection = Json<Value>;
 
-/// Parses a legacy POST body, JSON or form-urlencoded, into a flat map.
-fn params(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Json<Value>> {
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if body.is_empty() {
-        return Ok(Map::new());
-    }
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let pairs = url::form_urlencoded::parse(body);
-        return Ok(pairs.map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(fail(40035, "不合法的参数")),
+    async fn from_request(req: Request, shared: &Arc<Shared>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let query = Query::<TokenQuery>::from_request_parts(&mut parts, shared)
+            .await
+            .map_err(|_| fail(40035, "不合法的参数"))?;
+        {
+            let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            let token = query.access_token.as_deref().ok_or_else(|| fail(40014, "不合法的access_token"))?;
+            match state.check_token(token, shared.clock.now_ms()) {
+                Ok(()) => {}
+                Err(TokenProblem::Unknown) => return Err(fail(40014, "不合法的access_token")),
+                Err(TokenProblem::Expired) => return Err(fail(42001, "access_token超时")),
+            }
+        }
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), shared)
+            .await
+            .map_err(|_| fail(40035, "不合法的参数"))?;
+        let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if body.is_empty() {
+            return Ok(LegacyCall(Map::new()));
+        }
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let pairs = url::form_urlencoded::parse(&body);
+            return Ok(LegacyCall(pairs.map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()));
+        }
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(map)) => Ok(LegacyCall(map)),
+            _ => Err(fail(40035, "不合法的参数")),
+        }
     }
 }
 
@@ -116,19 +126,7 @@ fn int_param(params: &Map<String, Value>, key: &str) -> Option<i64> {
     }
 }
 
-async fn getuserinfo(
-    State(shared): State<Arc<Shared>>,
-    Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    if let Err(e) = authorize(&shared, &q) {
-        return e;
-    }
-    let params = match params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+async fn getuserinfo(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
     let Some(code) = str_param(&params, "code") else {
         return fail(40035, "缺少参数 code");
     };
@@ -151,19 +149,7 @@ async fn getuserinfo(
     }}))
 }
 
-async fn user_get(
-    State(shared): State<Arc<Shared>>,
-    Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    if let Err(e) = authorize(&shared, &q) {
-        return e;
-    }
-    let params = match params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+async fn user_get(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
     let Some(user_id) = str_param(&params, "userid") else {
         return fail(40035, "缺少参数 userid");
     };
@@ -203,19 +189,7 @@ fn user_json(org: &Org, user: &User) -> Value {
     result
 }
 
-async fn department_get(
-    State(shared): State<Arc<Shared>>,
-    Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Json<Value> {
-    if let Err(e) = authorize(&shared, &q) {
-        return e;
-    }
-    let params = match params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
+async fn department_get(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
     let Some(dept_id) = int_param(&params, "dept_id") else {
         return fail(40035, "缺少参数 dept_id");
     };
@@ -240,6 +214,18 @@ async fn department_get(
         result["parent_id"] = json!(parent);
     }
     ok(json!({ "result": result }))
+}
+
+/// `topapi/user/getbyunionid`: the userid inside this organisation for a unionid (from the OAuth login).
+async fn getbyunionid(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
+    let Some(union_id) = str_param(&params, "unionid") else {
+        return fail(40035, "缺少参数 unionid");
+    };
+    let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    match state.org.users.iter().find(|u| u.union_id == union_id && u.active) {
+        Some(user) => ok(json!({ "result": { "contact_type": 0, "userid": user.user_id } })),
+        None => fail(60121, "找不到该用户"),
+    }
 }
 
 async fn unknown_method(axum::extract::Path(rest): axum::extract::Path<String>) -> Json<Value> {

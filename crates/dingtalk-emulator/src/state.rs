@@ -11,8 +11,10 @@ use crate::org::Org;
 
 /// Access tokens live 7200 s (server-api.md §2).
 pub const TOKEN_TTL_MS: i64 = 7_200_000;
-/// Free-login codes live 5 minutes and are single-use (server-api.md §3.1).
+/// Free-login codes live 5 minutes and are single-use (server-api.md §3.1). OAuth codes get the same rule.
 pub const AUTH_CODE_TTL_MS: i64 = 300_000;
+/// User access tokens from the OAuth login live 7200 s, like app tokens.
+pub const USER_TOKEN_TTL_MS: i64 = 7_200_000;
 
 /// Everything behind the emulator's routes.
 pub struct Shared {
@@ -29,6 +31,8 @@ pub struct State {
     tokens: HashMap<String, i64>,
     current_token: Option<String>,
     codes: HashMap<String, AuthCode>,
+    oauth_codes: HashMap<String, AuthCode>,
+    user_tokens: HashMap<String, (String, i64)>,
 }
 
 struct AuthCode {
@@ -60,7 +64,14 @@ pub enum CodeProblem {
 impl State {
     /// Fresh state over an organisation.
     pub fn new(org: Org) -> Self {
-        Self { org, tokens: HashMap::new(), current_token: None, codes: HashMap::new() }
+        Self {
+            org,
+            tokens: HashMap::new(),
+            current_token: None,
+            codes: HashMap::new(),
+            oauth_codes: HashMap::new(),
+            user_tokens: HashMap::new(),
+        }
     }
 
     /// Issues the app's access token. While the current one is valid DingTalk returns the same token and extends
@@ -90,26 +101,54 @@ impl State {
 
     /// Mints a free-login code for a user, as the DingTalk container does for `requestAuthCode`.
     pub fn mint_auth_code(&mut self, user_id: &str, now_ms: i64) -> String {
-        let code = random_string(32);
-        self.codes.insert(
-            code.clone(),
-            AuthCode { user_id: user_id.to_owned(), expires_at_ms: now_ms + AUTH_CODE_TTL_MS, used: false },
-        );
-        code
+        mint(&mut self.codes, user_id, now_ms)
     }
 
     /// Exchanges a free-login code for its userid, once.
     pub fn redeem_auth_code(&mut self, code: &str, now_ms: i64) -> Result<String, CodeProblem> {
-        let entry = self.codes.get_mut(code).ok_or(CodeProblem::Unknown)?;
-        if entry.used {
-            return Err(CodeProblem::Used);
-        }
-        if entry.expires_at_ms <= now_ms {
-            return Err(CodeProblem::Expired);
-        }
-        entry.used = true;
-        Ok(entry.user_id.clone())
+        redeem(&mut self.codes, code, now_ms)
     }
+
+    /// Mints the `authCode` DingTalk's OAuth login page hands the redirect URI.
+    pub fn mint_oauth_code(&mut self, user_id: &str, now_ms: i64) -> String {
+        mint(&mut self.oauth_codes, user_id, now_ms)
+    }
+
+    /// Exchanges an OAuth code for a user access token (and a refresh token), once.
+    pub fn redeem_oauth_code(&mut self, code: &str, now_ms: i64) -> Result<(String, String), CodeProblem> {
+        let user_id = redeem(&mut self.oauth_codes, code, now_ms)?;
+        let token = random_string(32).to_lowercase();
+        self.user_tokens.insert(token.clone(), (user_id, now_ms + USER_TOKEN_TTL_MS));
+        Ok((token, random_string(32).to_lowercase()))
+    }
+
+    /// The userid behind a user access token.
+    pub fn user_for_token(&self, token: &str, now_ms: i64) -> Result<&str, TokenProblem> {
+        match self.user_tokens.get(token) {
+            None => Err(TokenProblem::Unknown),
+            Some((_, expires)) if *expires <= now_ms => Err(TokenProblem::Expired),
+            Some((user_id, _)) => Ok(user_id),
+        }
+    }
+}
+
+fn mint(codes: &mut HashMap<String, AuthCode>, user_id: &str, now_ms: i64) -> String {
+    let code = random_string(32);
+    let entry = AuthCode { user_id: user_id.to_owned(), expires_at_ms: now_ms + AUTH_CODE_TTL_MS, used: false };
+    codes.insert(code.clone(), entry);
+    code
+}
+
+fn redeem(codes: &mut HashMap<String, AuthCode>, code: &str, now_ms: i64) -> Result<String, CodeProblem> {
+    let entry = codes.get_mut(code).ok_or(CodeProblem::Unknown)?;
+    if entry.used {
+        return Err(CodeProblem::Used);
+    }
+    if entry.expires_at_ms <= now_ms {
+        return Err(CodeProblem::Expired);
+    }
+    entry.used = true;
+    Ok(entry.user_id.clone())
 }
 
 /// A random alphanumeric string, for tokens, codes and request ids.
@@ -142,5 +181,17 @@ mod tests {
         let late = state.mint_auth_code("zhangsan", 0);
         assert_eq!(state.redeem_auth_code(&late, AUTH_CODE_TTL_MS), Err(CodeProblem::Expired));
         assert_eq!(state.redeem_auth_code("nope", 0), Err(CodeProblem::Unknown));
+    }
+
+    #[test]
+    fn an_oauth_code_gives_one_user_token_and_free_login_codes_are_not_oauth_codes() {
+        let mut state = State::new(Org::seed());
+        let free_login = state.mint_auth_code("zhangsan", 0);
+        assert_eq!(state.redeem_oauth_code(&free_login, 0), Err(CodeProblem::Unknown));
+        let code = state.mint_oauth_code("zhangsan", 0);
+        let (token, _) = state.redeem_oauth_code(&code, 10).unwrap();
+        assert_eq!(state.redeem_oauth_code(&code, 20), Err(CodeProblem::Used));
+        assert_eq!(state.user_for_token(&token, 20), Ok("zhangsan"));
+        assert_eq!(state.user_for_token(&token, USER_TOKEN_TTL_MS + 10), Err(TokenProblem::Expired));
     }
 }
