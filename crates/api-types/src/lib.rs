@@ -24,6 +24,8 @@ pub struct AppConfig {
     pub agent_id: String,
     /// The app's clientId (its AppKey), used by the OAuth login outside DingTalk.
     pub client_id: String,
+    /// DingTalk's OAuth authorize page (`https://login.dingtalk.com/oauth2/auth`, or the emulator's).
+    pub oauth_authorize_url: String,
 }
 
 /// `POST /api/session`: log in with a free-login code from `runtime.permission.requestAuthCode`.
@@ -31,6 +33,14 @@ pub struct AppConfig {
 #[serde(rename_all = "camelCase")]
 pub struct AuthCodeLogin {
     /// The single-use code the DingTalk container handed the page.
+    pub auth_code: String,
+}
+
+/// `POST /api/session/oauth`: log in with the `authCode` DingTalk's web login put on the redirect URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthLogin {
+    /// The single-use code from the redirect.
     pub auth_code: String,
 }
 
@@ -76,6 +86,8 @@ pub enum ErrorCode {
     AuthCodeInvalid,
     /// The page asked for a corpId that is not this app's organisation (400).
     CorpMismatch,
+    /// The DingTalk account logged in on the web is not a member of this organisation (403).
+    NotAMember,
     /// DingTalk refused the app: unknown app, bad secret or missing permission (502).
     DingTalkRejected,
     /// DingTalk could not be reached or did not answer in time (503).

@@ -36,6 +36,9 @@ pub struct Config {
     /// DingTalk's v1.0 host.
     #[arg(long, env = "DINGTALK_API_URL", default_value = dingtalk_client::DEFAULT_API_URL)]
     pub api_url: String,
+    /// DingTalk's web login host (the OAuth page for browsers outside DingTalk).
+    #[arg(long, env = "DINGTALK_LOGIN_URL", default_value = "https://login.dingtalk.com")]
+    pub login_url: String,
 }
 
 /// A string that never shows in `Debug` output.

@@ -24,6 +24,9 @@ pub enum AppError {
     /// 401: the login code was used already or has expired.
     #[error("login code used or expired")]
     AuthCodeInvalid,
+    /// 403: the person logged in to DingTalk but is not a member of this organisation.
+    #[error("not a member of the organisation")]
+    NotAMember,
     /// 404: nothing at this path, or not visible to the caller.
     #[error("not found")]
     NotFound,
@@ -63,6 +66,11 @@ impl AppError {
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::AuthCodeInvalid,
                 "the login code was already used or has expired; open the app again".into(),
+            ),
+            AppError::NotAMember => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::NotAMember,
+                "this DingTalk account is not a member of the organisation".into(),
             ),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found".into()),
             AppError::DingTalkRejected(_) => {

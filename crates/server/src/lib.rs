@@ -44,6 +44,8 @@ pub struct Settings {
     pub agent_id: String,
     /// The OAuth clientId (the AppKey).
     pub client_id: String,
+    /// DingTalk's OAuth authorize page, `<login host>/oauth2/auth`.
+    pub oauth_authorize_url: String,
     /// Folder of the built app.
     pub dist_dir: PathBuf,
 }
@@ -62,6 +64,7 @@ impl AppState {
             corp_id: config.corp_id.clone(),
             agent_id: config.agent_id.clone(),
             client_id: config.app_key.clone(),
+            oauth_authorize_url: format!("{}/oauth2/auth", config.login_url.trim_end_matches('/')),
             dist_dir: config.dist_dir.clone(),
         };
         Ok(Self { store, dingtalk, settings: Arc::new(settings) })

@@ -34,6 +34,7 @@ async fn start() -> Harness {
         format!("--app-secret={}", org.app.app_secret),
         format!("--oapi-url={}", emu.uri()),
         format!("--api-url={}", emu.uri()),
+        format!("--login-url={}", emu.uri()),
     ])
     .unwrap();
     let state = AppState::from_config(&config).await.unwrap();
@@ -56,12 +57,21 @@ fn write_dist(dist: &Path) {
 
 impl Harness {
     async fn login(&self, code: &str) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/session", self.base))
-            .json(&serde_json::json!({"authCode": code}))
-            .send()
-            .await
-            .unwrap()
+        self.post("/api/session", code).await
+    }
+
+    async fn web_login(&self, code: &str) -> reqwest::Response {
+        self.post("/api/session/oauth", code).await
+    }
+
+    async fn post(&self, path: &str, code: &str) -> reqwest::Response {
+        let body = serde_json::json!({ "authCode": code });
+        self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap()
+    }
+
+    async fn oauth_code(&self, user_id: &str) -> String {
+        let app_key = &self.emu.org().app.app_key;
+        self.emu.control().web_login(user_id, app_key, &format!("{}/", self.base), "st").await.unwrap()
     }
 }
 
@@ -79,6 +89,30 @@ async fn config_gives_the_corp_id_the_jsapi_needs() {
     let config: AppConfig = h.http.get(format!("{}/api/config", h.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(config.corp_id, h.emu.org().corp.corp_id);
     assert_eq!(config.client_id, h.emu.org().app.app_key);
+    assert_eq!(config.oauth_authorize_url, format!("{}/oauth2/auth", h.emu.uri()));
+}
+
+#[tokio::test]
+async fn the_web_login_gives_a_session_for_the_same_user() {
+    let h = start().await;
+    let code = h.oauth_code("fin_head").await;
+    let res = h.web_login(&code).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let session: Session = res.json().await.unwrap();
+    assert_eq!(session.user.user_id, "fin_head");
+    assert_eq!(session.user.name, "钱财务");
+
+    let again = h.web_login(&code).await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(again.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
+}
+
+#[tokio::test]
+async fn a_free_login_code_cannot_be_used_as_a_web_login_code() {
+    let h = start().await;
+    let code = h.emu.control().auth_code("zhangsan").await.unwrap();
+    let res = h.web_login(&code).await;
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
 }
 
 #[tokio::test]
