@@ -1,7 +1,7 @@
 //! The browser's client for shenpi's `/api`: one struct, one private `send()` that adds the session and turns a
 //! non-2xx answer into the server's [`ApiError`].
 
-use api_types::{ApiError, AppConfig, AuthCodeLogin, Session, User};
+use api_types::{ApiError, AppConfig, AuthCodeLogin, OAuthLogin, Session, User};
 use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -59,6 +59,11 @@ impl Api {
     /// `GET /api/me`: who the session belongs to.
     pub async fn me(&self) -> Result<User, Failure> {
         self.send(Method::GET, "/api/me", None::<&()>).await
+    }
+
+    /// `POST /api/session/oauth` with the `authCode` of DingTalk's web login.
+    pub async fn login_oauth(&self, auth_code: String) -> Result<Session, Failure> {
+        self.send(Method::POST, "/api/session/oauth", Some(&OAuthLogin { auth_code })).await
     }
 
     /// `POST /api/session` with a JSAPI free-login code.

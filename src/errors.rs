@@ -17,6 +17,8 @@ pub enum Failure {
     Api(ApiError),
     /// The server could not be reached or answered nonsense.
     Network(String),
+    /// A web login came back with a `state` this tab did not send (a stale or forged link).
+    LoginStateMismatch,
 }
 
 impl Failure {
@@ -25,11 +27,14 @@ impl Failure {
         use Lang::*;
         match (self, lang) {
             (Failure::NotInDingTalk, Zh) => {
-                ("请在钉钉中打开", "审批是钉钉工作台里的应用：在钉钉的工作台点开「审批」即可自动登录。")
+                ("请在钉钉中打开", "在钉钉工作台点开「审批」会自动登录；在浏览器中也可以用钉钉账号登录。")
             }
-            (Failure::NotInDingTalk, En) => {
-                ("Open shenpi in DingTalk", "shenpi is a DingTalk workbench app: open it from the workbench to log in.")
-            }
+            (Failure::NotInDingTalk, En) => (
+                "Open shenpi in DingTalk",
+                "Opened from the DingTalk workbench it logs you in by itself; in a browser, log in with DingTalk.",
+            ),
+            (Failure::LoginStateMismatch, Zh) => ("登录请求已失效", "请重新用钉钉账号登录。"),
+            (Failure::LoginStateMismatch, En) => ("Login link expired", "Please log in with DingTalk again."),
             (Failure::JsApi(JsApiError::Cancelled), Zh) => ("登录已取消", "点「重试」再次登录。"),
             (Failure::JsApi(JsApiError::Cancelled), En) => ("Login cancelled", "Tap Retry to log in again."),
             (Failure::JsApi(_), Zh) => ("钉钉未能完成登录", "请稍后重试；若一直失败，请升级钉钉或联系管理员。"),
@@ -56,6 +61,10 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::CorpMismatch, Zh) => ("组织不匹配", "当前钉钉组织没有开通审批，请切换到正确的组织后再打开。"),
         (ErrorCode::CorpMismatch, En) => {
             ("Wrong organisation", "This organisation does not have shenpi. Switch organisation and reopen it.")
+        }
+        (ErrorCode::NotAMember, Zh) => ("不是本组织成员", "这个钉钉账号不在本组织中，请换一个账号登录。"),
+        (ErrorCode::NotAMember, En) => {
+            ("Not a member", "This DingTalk account is not in the organisation. Log in with another one.")
         }
         (ErrorCode::DingTalkRejected, Zh) => ("钉钉拒绝了请求", "应用配置或权限有误，请联系管理员。"),
         (ErrorCode::DingTalkRejected, En) => {

@@ -25,6 +25,8 @@ pub enum Label {
     LoggingIn,
     /// The retry button.
     Retry,
+    /// The button that starts DingTalk's web login in a plain browser.
+    LogInWithDingTalk,
     /// The greeting before the user's name.
     Hello,
     /// Title of the page for unknown URLs.
@@ -45,6 +47,8 @@ impl Label {
             (LoggingIn, En) => "Logging in…",
             (Retry, Zh) => "重试",
             (Retry, En) => "Retry",
+            (LogInWithDingTalk, Zh) => "用钉钉账号登录",
+            (LogInWithDingTalk, En) => "Log in with DingTalk",
             (Hello, Zh) => "你好，",
             (Hello, En) => "Hello,",
             (PageNotFound, Zh) => "页面不存在",

@@ -8,6 +8,7 @@ mod components;
 pub mod errors;
 pub mod i18n;
 pub mod jsapi;
+pub mod oauth;
 mod pages;
 pub mod routes;
 mod session;

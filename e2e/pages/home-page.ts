@@ -6,12 +6,14 @@ export class HomePage {
   readonly loginError: Locator;
   readonly notInDingTalk: Locator;
   readonly retry: Locator;
+  readonly webLogin: Locator;
 
   constructor(readonly page: Page) {
     this.userName = page.getByTestId("user-name");
     this.loginError = page.getByTestId("login-error");
     this.notInDingTalk = page.getByTestId("not-in-dingtalk");
     this.retry = page.getByTestId("retry");
+    this.webLogin = page.getByTestId("oauth-login");
   }
 
   async open(): Promise<this> {

@@ -2,6 +2,7 @@
 // DingTalk emulator (gettoken, getuserinfo, user/get) → the user's name on screen.
 import { expect, test } from "@playwright/test";
 import { HomePage } from "../pages/home-page";
+import { WebLoginPage } from "../pages/web-login-page";
 import { mintAuthCode, openContainer } from "../support/containers";
 
 test("in the iOS container the user is logged in silently and greeted by name", async ({ browser }) => {
@@ -40,6 +41,38 @@ test("a reused auth code shows a clear error instead of logging in", async ({ br
 test("in a plain browser the page says to open it in DingTalk", async ({ page }) => {
   const home = await new HomePage(page).open();
   await expect(home.notInDingTalk).toContainText("请在钉钉中打开");
+  await expect(home.webLogin).toHaveText("用钉钉账号登录");
+  await expect(home.userName).toHaveCount(0);
+});
+
+test("in a plain browser DingTalk's web login logs the user in", async ({ page }) => {
+  const home = await new HomePage(page).open();
+  await home.webLogin.click();
+
+  const login = new WebLoginPage(page);
+  await expect(login.heading).toBeVisible();
+  await login.chooseUser("fin_head");
+
+  await expect(home.userName).toHaveText("钱财务");
+  // The code and state are gone from the address bar, so a reload cannot replay them...
+  expect(new URL(page.url()).search).toBe("");
+  // ...and a reload keeps the session of this tab.
+  await page.reload();
+  await expect(home.userName).toHaveText("钱财务");
+  await page.screenshot({ path: test.info().outputPath("browser-web-login.png") });
+});
+
+test("a web login that comes back with a foreign state is refused", async ({ page }) => {
+  const home = await new HomePage(page).open();
+  await home.webLogin.click();
+  const login = new WebLoginPage(page);
+  await expect(login.heading).toBeVisible();
+  // Someone else's link: a valid code, but a state this tab never sent.
+  const link = new URL((await login.userLink("zhangsan").getAttribute("href")) as string, page.url());
+  link.searchParams.set("state", "forged");
+  await page.goto(link.toString());
+
+  await expect(home.loginError).toContainText("登录请求已失效");
   await expect(home.userName).toHaveCount(0);
 });
 

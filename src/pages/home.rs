@@ -1,19 +1,26 @@
-//! The start page: logs in silently inside DingTalk (JSAPI code → server session) and greets the user; outside
-//! DingTalk, or when login fails, says why in words and offers a retry.
+//! The start page: logs in (silently inside DingTalk, with DingTalk's web login in a plain browser) and greets
+//! the user; when login fails, says why in words and offers a retry, never a white screen.
 
 use api_types::{ErrorCode, Session};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api::Api;
 use crate::components::Notice;
 use crate::errors::Failure;
 use crate::i18n::{Label, Lang};
-use crate::jsapi;
 use crate::session::{self, SessionContext, current_lang};
+use crate::{jsapi, oauth};
 
-/// Logs in: a session kept from earlier in this tab if the server still knows it, else the free-login flow
-/// `dd.env` → `/api/config` → `requestAuthCode` → `POST /api/session`.
+/// Logs in, trying in order: a web login that just came back to this page; a session kept from earlier in this
+/// tab, if the server still knows it; inside DingTalk, the free-login flow `dd.env` → `/api/config` →
+/// `requestAuthCode` → `POST /api/session`. Outside DingTalk without any of these: [`Failure::NotInDingTalk`].
 async fn log_in(lang: Lang) -> Result<Session, Failure> {
+    if let Some(callback) = oauth::take_callback() {
+        let session = Api::anonymous().login_oauth(callback?).await?;
+        session::keep(&session);
+        return Ok(session);
+    }
     if let Some(mut kept) = session::load() {
         match Api::with_token(&kept.token).me().await {
             Ok(user) => {
@@ -55,35 +62,82 @@ pub fn Home() -> impl IntoView {
                 login
                     .get()
                     .map(|result| match result {
-                        Ok(session) => {
-                            let user = session.user;
-                            view! {
-                                <section class="welcome" data-testid="welcome">
-                                    <p class="welcome-hello">{Label::Hello.text(lang)}</p>
-                                    <h1 class="welcome-name" data-testid="user-name">{user.name}</h1>
-                                    <p class="welcome-title">{user.title.unwrap_or_default()}</p>
-                                </section>
-                            }
-                                .into_any()
-                        }
+                        Ok(session) => view! { <Welcome session=session lang=lang /> }.into_any(),
                         Err(failure) => {
                             leptos::logging::warn!("login failed: {failure:?}");
-                            let (title, detail) = failure.describe(lang);
-                            let test_id = match failure {
-                                Failure::NotInDingTalk => "not-in-dingtalk",
-                                _ => "login-error",
-                            };
-                            view! {
-                                <Notice title=title detail=detail test_id=test_id>
-                                    <button class="button primary" data-testid="retry" on:click=move |_| login.refetch()>
-                                        {Label::Retry.text(lang)}
-                                    </button>
-                                </Notice>
-                            }
-                                .into_any()
+                            let on_retry = move || login.refetch();
+                            view! { <LoginFailed failure=failure lang=lang on_retry=on_retry /> }.into_any()
                         }
                     })
             }}
         </Transition>
+    }
+}
+
+/// The greeting once logged in.
+#[component]
+fn Welcome(
+    /// The new session.
+    session: Session,
+    /// Display language.
+    lang: Lang,
+) -> impl IntoView {
+    let user = session.user;
+    view! {
+        <section class="welcome" data-testid="welcome">
+            <p class="welcome-hello">{Label::Hello.text(lang)}</p>
+            <h1 class="welcome-name" data-testid="user-name">{user.name}</h1>
+            <p class="welcome-title">{user.title.unwrap_or_default()}</p>
+        </section>
+    }
+}
+
+/// What went wrong, a retry, and outside DingTalk the way in: DingTalk's web login.
+#[component]
+fn LoginFailed(
+    /// Why login stopped.
+    failure: Failure,
+    /// Display language.
+    lang: Lang,
+    /// Runs the login again.
+    on_retry: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let (title, detail) = failure.describe(lang);
+    let test_id = if failure == Failure::NotInDingTalk { "not-in-dingtalk" } else { "login-error" };
+    let web_login = !jsapi::in_dingtalk();
+    let start_failed = RwSignal::new(None::<&'static str>);
+    let start_web_login = move |_| {
+        spawn_local(async move {
+            let started = match Api::anonymous().config().await {
+                Ok(config) => oauth::start(&config),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = started {
+                leptos::logging::warn!("web login did not start: {e:?}");
+                start_failed.set(Some(e.describe(lang).0));
+            }
+        })
+    };
+    view! {
+        <Notice title=title detail=detail test_id=test_id>
+            <div class="actions">
+                {web_login
+                    .then(|| {
+                        view! {
+                            <button class="button primary" data-testid="oauth-login" on:click=start_web_login>
+                                {Label::LogInWithDingTalk.text(lang)}
+                            </button>
+                        }
+                    })}
+                <button
+                    class=if web_login { "button" } else { "button primary" }
+                    data-testid="retry"
+                    on:click=move |_| on_retry()
+                >
+                    {Label::Retry.text(lang)}
+                </button>
+            </div>
+            <p class="notice-detail" role="alert">{move || start_failed.get()}</p>
+        </Notice>
     }
 }

@@ -35,7 +35,7 @@ pub fn demo(args: &[String]) -> Result {
     println!(
         "\nshenpi demo is running (Ctrl-C stops everything)\n\
          \n  app:                 {server}\n\
-         \x20   in a plain browser it says to open it in DingTalk; inside DingTalk it logs in silently\n\
+         \x20   in a plain browser: \"用钉钉账号登录\" leads to the emulator's web login page, where you pick a member\n\
          \x20 simulated DingTalk:  iOS container as `{user}`: see the window, or the screenshot {shot}\n\
          \x20 DingTalk emulator:   {emu}  (seeded org: {emu}/_emulator/org)\n\
          \x20 database:            {database}\n\

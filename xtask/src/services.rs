@@ -96,6 +96,7 @@ pub fn server_env_for_emulator(emulator_url: &str) -> Result<Vec<(String, String
         ("DINGTALK_APP_SECRET".into(), field("/app/appSecret")?),
         ("DINGTALK_OAPI_URL".into(), emulator_url.to_owned()),
         ("DINGTALK_API_URL".into(), emulator_url.to_owned()),
+        ("DINGTALK_LOGIN_URL".into(), emulator_url.to_owned()),
     ])
 }
 

@@ -104,7 +104,17 @@ pub fn setup() -> Result<Tools> {
 
 /// Finds or installs a way to build WASM: rustup's target if present, else Debian's toolchain if present, else
 /// try rustup (it hangs where its server is unreachable, hence the time limit), else install Debian's.
+/// `SHENPI_WASM_ROUTE=debian` (or `rustup`) forces a route, to test the other one or to prefer it.
 fn wasm_route() -> Result<WasmRoute> {
+    match std::env::var("SHENPI_WASM_ROUTE").as_deref() {
+        Ok("debian") => return debian_route(),
+        Ok("rustup") => {
+            run(&mut cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]))?;
+            return Ok(WasmRoute::Rustup);
+        }
+        Ok(other) => return Err(format!("SHENPI_WASM_ROUTE={other}: use `debian` or `rustup`")),
+        Err(_) => {}
+    }
     let has_rustup_target = || {
         output(&mut cmd("rustup", &["target", "list", "--installed"]))
             .is_some_and(|t| t.lines().any(|l| l.trim() == "wasm32-unknown-unknown"))
@@ -123,7 +133,17 @@ fn wasm_route() -> Result<WasmRoute> {
         return Ok(WasmRoute::Rustup);
     }
     println!("rustup cannot add wasm32 here: using Debian's rustc-web with build-std (shared/TOOLCHAIN.md)");
-    apt_install(DEBIAN_WASM_PACKAGES)?;
+    debian_route()
+}
+
+/// Debian's rustc-web with its std sources, linked into rustup as `debian-web`; installed when missing.
+fn debian_route() -> Result<WasmRoute> {
+    if debian_route_ready() {
+        return Ok(WasmRoute::DebianBuildStd);
+    }
+    if !(Path::new(DEBIAN_STD_SOURCES).is_dir() && exists("/usr/bin/rust-lld")) {
+        apt_install(DEBIAN_WASM_PACKAGES)?;
+    }
     let linked = output(&mut cmd("rustup", &["toolchain", "list"])).unwrap_or_default();
     if !linked.lines().any(|l| l.starts_with(DEBIAN_TOOLCHAIN)) {
         run(&mut cmd("rustup", &["toolchain", "link", DEBIAN_TOOLCHAIN, "/usr"]))?;
