@@ -17,7 +17,7 @@ pub fn demo(args: &[String]) -> Result {
     };
     let tools = setup()?;
     crate::build_app(&tools)?;
-    run(&mut cmd("cargo", &["build", "--locked", "-p", "dingtalk-emulator", "-p", "shenpi-server"]))?;
+    run(&mut cmd("cargo", &["build", "--locked", "--workspace", "--bins"]))?;
     let data = crate::root().join("data");
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let database = format!("sqlite://{}", data.join("shenpi.db").display());

@@ -126,11 +126,10 @@ fn wasm_route() -> Result<WasmRoute> {
         return Ok(WasmRoute::DebianBuildStd);
     }
     println!("trying rustup's wasm32 target first");
-    if run_with_timeout(&mut cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]), Duration::from_secs(45))
-        .is_ok()
-        && has_rustup_target()
-    {
-        return Ok(WasmRoute::Rustup);
+    match run_with_timeout(&mut cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]), Duration::from_secs(45)) {
+        Ok(()) if has_rustup_target() => return Ok(WasmRoute::Rustup),
+        Ok(()) => println!("rustup said yes but lists no wasm32 target"),
+        Err(e) => println!("{e}"),
     }
     println!("rustup cannot add wasm32 here: using Debian's rustc-web with build-std (shared/TOOLCHAIN.md)");
     debian_route()

@@ -120,7 +120,8 @@ fn browser_tests(tools: &Tools) -> Result<Counts> {
 }
 
 fn e2e() -> Result<Counts> {
-    run(&mut cmd("cargo", &["build", "--locked", "-p", "dingtalk-emulator", "-p", "shenpi-server"]))?;
+    // The whole workspace, so features resolve as they did for nextest and its artifacts are reused.
+    run(&mut cmd("cargo", &["build", "--locked", "--workspace", "--bins"]))?;
     let work = crate::root().join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
