@@ -1,20 +1,12 @@
-// Simulated DingTalk containers: a browser context with DingTalk's user agent for the platform, and the
-// emulator's container script injected before any page script, so the real dingtalk-jsapi detects DingTalk.
+// The suite's view of simulated DingTalk containers (the setup itself is shared with the demo, in
+// dingtalk-container.mjs), and the emulator's control calls the specs use.
 import type { Browser, BrowserContext, Page } from "@playwright/test";
+import { newContainerContext } from "./dingtalk-container.mjs";
 
 export const EMULATOR_URL = process.env.EMULATOR_URL as string;
 
-/** User agents shaped like DingTalk's own (jsapi.md §2); only the platform and DingTalk parts matter. */
-export const USER_AGENTS = {
-  ios:
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 " +
-    "AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/31280000 Channel/201200 language/zh-Hans-CN WK",
-} as const;
-
-export type Platform = keyof typeof USER_AGENTS;
-
 export interface ContainerOptions {
-  platform?: Platform;
+  platform?: "ios";
   /** The seeded user the container logs in as. */
   userId: string;
   /** Hand out this code instead of minting a fresh one (to replay a used code). */
@@ -29,22 +21,7 @@ export interface Container {
 }
 
 export async function openContainer(browser: Browser, options: ContainerOptions): Promise<Container> {
-  const platform = options.platform ?? "ios";
-  const query = new URLSearchParams({ platform, user: options.userId });
-  if (options.fixedCode) query.set("code", options.fixedCode);
-  const response = await fetch(`${EMULATOR_URL}/_emulator/container.js?${query}`);
-  if (!response.ok) throw new Error(`container script: HTTP ${response.status} ${await response.text()}`);
-  const script = await response.text();
-
-  const context = await browser.newContext({
-    userAgent: USER_AGENTS[platform],
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: "zh-CN",
-  });
-  await context.addInitScript({ content: script });
+  const context: BrowserContext = await newContainerContext(browser, EMULATOR_URL, options);
   const page = await context.newPage();
   return {
     context,

@@ -58,9 +58,13 @@ impl Service {
         });
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(url) => Ok(Service { name, child, url }),
-            Err(_) => {
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+                Err(format!("{name} exited ({status}) before listening: see its output above or its log"))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
-                Err(format!("{name} did not report its address within 60 s (see its output above or its log)"))
+                Err(format!("{name} did not report its address within 60 s: see its output above or its log"))
             }
         }
     }
