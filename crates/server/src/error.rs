@@ -15,6 +15,9 @@ pub enum AppError {
     /// 400: the body or a parameter is malformed; the text says what.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 413: the body is over the limit.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -58,6 +61,9 @@ impl AppError {
     fn parts(&self) -> (StatusCode, ErrorCode, String) {
         match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m.clone()),
+            AppError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadRequest, "method not allowed on this path".into())
+            }
             AppError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "request body too large".into())
             }

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/session/oauth", axum::routing::post(login_with_oauth_code))
         .route("/me", get(me))
         .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
 }
 
 /// `GET /api/health`: 200 when the server and its database answer.

@@ -202,6 +202,14 @@ async fn unknown_api_paths_are_404_api_errors_not_the_app() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_is_a_405_with_the_common_error_body() {
+    let h = start().await;
+    let res = h.http.get(format!("{}/api/session", h.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::BadRequest);
+}
+
+#[tokio::test]
 async fn the_built_app_is_served_with_correct_content_types() {
     let h = start().await;
     for (path, content_type) in [
