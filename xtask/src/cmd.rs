@@ -60,12 +60,18 @@ pub fn run_with_timeout(c: &mut Command, limit: Duration) -> Result {
     }
 }
 
+/// Where `program` is: itself when it is a path that exists, else the first match on PATH.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        return Path::new(program).exists().then(|| program.into());
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
 /// Whether `program` can be found on PATH (or is an existing path).
 pub fn exists(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).exists();
-    }
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    which(program).is_some()
 }
 
 /// Runs `c`, copying its stdout and stderr through while keeping both as text, for reading counts afterwards.

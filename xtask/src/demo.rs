@@ -24,10 +24,12 @@ pub fn demo(args: &[String]) -> Result {
     let (emulator, mut server) = start_both("debug", EMULATOR_LISTEN, SERVER_LISTEN, &database, |_| Output::Terminal)?;
 
     let screenshot = data.join(format!("demo-ios-{user}.png"));
-    let opened = run(&mut cmd(
-        "node",
-        &["js/demo-container.mjs", &server.url, &emulator.url, &user, &screenshot.to_string_lossy()],
-    ));
+    let mut open =
+        cmd("node", &["js/demo-container.mjs", &server.url, &emulator.url, &user, &screenshot.to_string_lossy()]);
+    if let Some(chromium) = crate::cmd::which("chromium") {
+        open.env("CHROMIUM", chromium);
+    }
+    let opened = run(&mut open);
     if let Err(e) = opened {
         println!("could not open the simulated container: {e}");
     }

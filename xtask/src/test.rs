@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use crate::assets;
-use crate::cmd::{Result, cmd, run, run_tee};
+use crate::cmd::{Result, cmd, run, run_tee, which};
 use crate::services::{Output, start_both};
 use crate::setup::{Tools, setup};
 
@@ -109,7 +109,7 @@ fn browser_tests(tools: &Tools) -> Result<Counts> {
     let mut c = cmd("cargo", &["test", "--locked", "--target", "wasm32-unknown-unknown", "-p", "shenpi", "--tests"]);
     c.envs(tools.wasm.env())
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("CHROMEDRIVER", which("chromedriver").ok_or("chromedriver is not on PATH")?)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
     let (ok, text) = run_tee(&mut c)?;
     let counts = libtest_counts(&text);
@@ -133,7 +133,9 @@ fn e2e() -> Result<Counts> {
     let report = crate::root().join("e2e/test-results/results.json");
     let _ = std::fs::remove_file(&report);
     let mut c = cmd(crate::root().join("node_modules/.bin/playwright"), &["test", "-c", "e2e/playwright.config.ts"]);
-    c.env("SHENPI_URL", &server.url).env("EMULATOR_URL", &emulator.url);
+    c.env("SHENPI_URL", &server.url)
+        .env("EMULATOR_URL", &emulator.url)
+        .env("CHROMIUM", which("chromium").ok_or("chromium is not on PATH")?);
     let (ok, _) = run_tee(&mut c)?;
     let text = std::fs::read_to_string(&report).map_err(|e| format!("Playwright wrote no report: {e}"))?;
     let counts = playwright_counts(&text)?;
