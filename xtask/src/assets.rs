@@ -51,15 +51,14 @@ pub fn first_load(dist: &Path) -> Result<Vec<Asset>> {
     Ok(assets)
 }
 
-/// Prints the size table and returns the brotli total.
-pub fn print_sizes(assets: &[Asset]) -> usize {
+/// Prints the size table with totals.
+pub fn print_sizes(assets: &[Asset]) {
     println!("{:<14} {:>10} {:>10}  file", "asset", "raw", "brotli");
     for a in assets {
         println!("{:<14} {:>10} {:>10}  {}", a.kind, a.raw, a.brotli, a.name);
     }
     let (raw, brotli) = assets.iter().fold((0, 0), |(r, b), a| (r + a.raw, b + a.brotli));
     println!("{:<14} {raw:>10} {brotli:>10}", "total");
-    brotli
 }
 
 /// Fails when the WASM module still has a `name` custom section (debug names inflate it and leak symbols).

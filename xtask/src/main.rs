@@ -46,16 +46,18 @@ pub fn build_app(tools: &Tools) -> Result {
     run(cmd("trunk", &["build", "--release", "--locked"]).envs(tools.wasm.env()))
 }
 
+/// The release build, then its checks: no name section in the WASM, and the size table of first-load assets.
+pub fn build_app_and_report(tools: &Tools) -> Result {
+    build_app(tools)?;
+    let dist = root().join("dist");
+    assets::check_no_name_section(&dist)?;
+    assets::print_sizes(&assets::first_load(&dist)?);
+    Ok(())
+}
+
 fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
-        Some("size") => {
-            let tools = setup::setup()?;
-            build_app(&tools)?;
-            let dist = root().join("dist");
-            assets::check_no_name_section(&dist)?;
-            assets::print_sizes(&assets::first_load(&dist)?);
-            Ok(())
-        }
+        Some("size") => build_app_and_report(&setup::setup()?),
         _ => Err("usage: cargo xtask bench size".into()),
     }
 }

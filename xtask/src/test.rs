@@ -7,7 +7,6 @@
 
 use std::time::Instant;
 
-use crate::assets;
 use crate::cmd::{Result, cmd, run, run_tee, which};
 use crate::services::{Output, start_both};
 use crate::setup::{Tools, setup};
@@ -57,13 +56,7 @@ pub fn test() -> Result {
     });
     record("native tests", &mut native_tests);
     record("browser tests", &mut || browser_tests(&tools));
-    let built = record("release build", &mut || {
-        crate::build_app(&tools)?;
-        let dist = crate::root().join("dist");
-        assets::check_no_name_section(&dist)?;
-        assets::print_sizes(&assets::first_load(&dist)?);
-        Ok(Counts::default())
-    });
+    let built = record("release build", &mut || crate::build_app_and_report(&tools).map(|_| Counts::default()));
     if built {
         record("e2e (Playwright)", &mut e2e);
     }

@@ -69,11 +69,6 @@ impl DingTalk {
     pub fn oauth(&self) -> oauth::OAuthHandler<'_> {
         oauth::OAuthHandler::new(self)
     }
-
-    /// The v1.0 host's base URL.
-    pub fn api_url(&self) -> &str {
-        &self.inner.api_url
-    }
 }
 
 /// Builds a [`DingTalk`] client.

@@ -135,7 +135,7 @@ async fn getuserinfo(State(shared): State<Arc<Shared>>, LegacyCall(params): Lega
         Ok(user_id) => user_id,
         Err(_) => return fail(40078, "不存在的临时授权码"),
     };
-    let Some(user) = state.org.user(&user_id).filter(|u| u.active) else {
+    let Some(user) = state.org.member(&user_id) else {
         return fail(60121, "找不到该用户");
     };
     ok(json!({ "result": {
@@ -154,7 +154,7 @@ async fn user_get(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyC
         return fail(40035, "缺少参数 userid");
     };
     let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-    match state.org.user(&user_id).filter(|u| u.active) {
+    match state.org.member(&user_id) {
         Some(user) => ok(json!({ "result": user_json(&state.org, user) })),
         None => fail(33012, "无效的USERID"),
     }

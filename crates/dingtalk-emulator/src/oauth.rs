@@ -118,7 +118,7 @@ async fn choose(State(shared): State<Arc<Shared>>, Query(q): Query<ChooseQuery>)
         Err(message) => return error_page(&message),
     };
     let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-    if !state.org.user(&q.user).is_some_and(|u| u.active) {
+    if state.org.member(&q.user).is_none() {
         return error_page("该成员不存在或已离职");
     }
     let code = state.mint_oauth_code(&q.user, shared.clock.now_ms());

@@ -111,6 +111,12 @@ impl Org {
         self.users.iter().find(|u| u.user_id == user_id)
     }
 
+    /// A current member: someone in the organisation who has not left. People who left can neither log in nor
+    /// be looked up, as in DingTalk.
+    pub fn member(&self, user_id: &str) -> Option<&User> {
+        self.user(user_id).filter(|u| u.active)
+    }
+
     /// Whether `user_id` manages department `dept_id`.
     pub fn is_leader(&self, user_id: &str, dept_id: i64) -> bool {
         self.departments.iter().any(|d| d.dept_id == dept_id && d.manager_user_ids.iter().any(|m| m == user_id))

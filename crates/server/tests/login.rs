@@ -55,6 +55,12 @@ fn write_dist(dist: &Path) {
     std::fs::write(dist.join("style-abc.css"), "body{}").unwrap();
 }
 
+/// Checks that `res` is the common error body with `code`, under `status`.
+async fn assert_api_error(res: reqwest::Response, status: StatusCode, code: ErrorCode) {
+    assert_eq!(res.status(), status, "{}", res.url());
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, code);
+}
+
 impl Harness {
     async fn login(&self, code: &str) -> reqwest::Response {
         self.post("/api/session", code).await
@@ -103,8 +109,7 @@ async fn the_web_login_gives_a_session_for_the_same_user() {
     assert_eq!(session.user.name, "钱财务");
 
     let again = h.web_login(&code).await;
-    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(again.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
+    assert_api_error(again, StatusCode::UNAUTHORIZED, ErrorCode::AuthCodeInvalid).await;
 }
 
 #[tokio::test]
@@ -145,8 +150,7 @@ async fn a_reused_code_is_refused_with_auth_code_invalid() {
     assert_eq!(h.login(&code).await.status(), StatusCode::CREATED);
 
     let res = h.login(&code).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::AuthCodeInvalid);
+    assert_api_error(res, StatusCode::UNAUTHORIZED, ErrorCode::AuthCodeInvalid).await;
 }
 
 #[tokio::test]
@@ -175,8 +179,7 @@ async fn malformed_login_bodies_get_the_common_error_body() {
     }
     let huge = serde_json::json!({ "authCode": "x".repeat(shenpi_server::BODY_LIMIT) });
     let res = h.http.post(format!("{}/api/session", h.base)).json(&huge).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::PayloadTooLarge);
+    assert_api_error(res, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge).await;
 }
 
 #[tokio::test]
@@ -188,8 +191,7 @@ async fn me_without_a_valid_token_is_unauthenticated() {
             req = req.bearer_auth(t);
         }
         let res = req.send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::Unauthenticated);
+        assert_api_error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated).await;
     }
 }
 
@@ -197,16 +199,14 @@ async fn me_without_a_valid_token_is_unauthenticated() {
 async fn unknown_api_paths_are_404_api_errors_not_the_app() {
     let h = start().await;
     let res = h.http.get(format!("{}/api/nope", h.base)).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::NotFound);
+    assert_api_error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 #[tokio::test]
 async fn a_wrong_method_is_a_405_with_the_common_error_body() {
     let h = start().await;
     let res = h.http.get(format!("{}/api/session", h.base)).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::BadRequest);
+    assert_api_error(res, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadRequest).await;
 }
 
 #[tokio::test]
