@@ -63,7 +63,7 @@ pub struct ControlError {
     pub message: String,
 }
 
-fn control_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn control_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (status, Json(ControlError { code: code.into(), message: message.into() })).into_response()
 }
 
@@ -99,10 +99,7 @@ async fn advance_clock(State(shared): State<Arc<Shared>>, Json(req): Json<Advanc
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
-    let mut state = lock(&shared);
-    let org = state.org.clone();
-    *state = EmuState::new(org);
-    shared.clock.reset();
+    shared.reset();
     Json(json!({}))
 }
 
@@ -171,12 +168,32 @@ impl Control {
         Self { http: reqwest::Client::new(), base: base.into().trim_end_matches('/').to_owned() }
     }
 
-    async fn post<B: Serialize, R: for<'de> Deserialize<'de>>(
+    /// The emulator's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// POSTs a JSON body to a control route and decodes the answer (or the [`ControlError`]).
+    pub(crate) async fn post<B: Serialize, R: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<R, ControlCallError> {
         let response = self.http.post(format!("{}{path}", self.base)).json(body).send().await?;
+        Self::decode(response).await
+    }
+
+    /// GETs a control route with query parameters and decodes the answer (or the [`ControlError`]).
+    pub(crate) async fn get<R: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<R, ControlCallError> {
+        let response = self.http.get(format!("{}{path}", self.base)).query(query).send().await?;
+        Self::decode(response).await
+    }
+
+    async fn decode<R: for<'de> Deserialize<'de>>(response: reqwest::Response) -> Result<R, ControlCallError> {
         if response.status().is_success() {
             Ok(response.json().await?)
         } else {

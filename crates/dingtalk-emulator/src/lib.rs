@@ -12,13 +12,19 @@
 pub mod api;
 pub mod clock;
 pub mod control;
+pub mod events;
+pub mod forms;
+pub mod limits;
 pub mod oapi;
 pub mod oauth;
 pub mod org;
+pub mod push;
 pub mod state;
+pub mod stream;
+pub mod templates;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -28,18 +34,24 @@ use tower_http::trace::TraceLayer;
 pub use clock::Clock;
 pub use control::Control;
 pub use org::Org;
-use state::{Shared, State};
+use state::Shared;
 
-/// The whole emulator as an axum router, for embedding or serving.
+/// The whole emulator as an axum router, for embedding or serving. Starts the event delivery workers, so it must
+/// be called inside a Tokio runtime.
 pub fn router(org: Org, clock: Clock) -> Router {
-    let shared = Arc::new(Shared { clock, state: Mutex::new(State::new(org)) });
-    Router::new()
-        .merge(oapi::router())
-        .merge(api::router())
+    let shared = Arc::new(Shared::new(org, clock));
+    push::spawn(shared.clone());
+    stream::spawn(shared.clone());
+    // DingTalk's two hosts: what an app calls, behind the rate limits and fault rules.
+    let dingtalk = Router::new().merge(oapi::router()).merge(api::router()).merge(stream::router());
+    // The emulator's own pages and control routes.
+    let emulator = Router::new()
         .merge(oauth::router())
         .merge(control::router())
-        .layer(TraceLayer::new_for_http())
-        .with_state(shared)
+        .merge(events::control_routes())
+        .merge(limits::control_routes())
+        .merge(push::control_routes());
+    Router::new().merge(dingtalk).merge(emulator).layer(TraceLayer::new_for_http()).with_state(shared)
 }
 
 /// A running emulator; it stops when dropped.

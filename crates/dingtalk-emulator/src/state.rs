@@ -16,12 +16,53 @@ pub const AUTH_CODE_TTL_MS: i64 = 300_000;
 /// User access tokens from the OAuth login live 7200 s, like app tokens.
 pub const USER_TOKEN_TTL_MS: i64 = 7_200_000;
 
-/// Everything behind the emulator's routes.
+/// Everything behind the emulator's routes. Each subsystem owns its part; none holds a lock across an `.await`.
 pub struct Shared {
     /// The emulator's time.
     pub clock: Clock,
-    /// Mutable state; never held across an `.await`.
+    /// Identity and approvals: tokens, codes, instances, tasks.
     pub state: Mutex<State>,
+    /// Approval events as they happen, fanned out to HTTP push and the Stream gateway.
+    pub events: crate::events::EventBus,
+    /// Rate limits, the monthly quota and fault rules.
+    pub limits: crate::limits::Limits,
+    /// HTTP push: the registered callback and its delivery queue.
+    pub push: crate::push::Pusher,
+    /// Stream mode: tickets, connections and unacked frames.
+    pub stream: crate::stream::Gateway,
+}
+
+impl Shared {
+    /// Fresh shared state over an organisation and a clock.
+    pub fn new(org: Org, clock: Clock) -> Self {
+        Self {
+            clock,
+            state: Mutex::new(State::new(org)),
+            events: crate::events::EventBus::default(),
+            limits: crate::limits::Limits::default(),
+            push: crate::push::Pusher::default(),
+            stream: crate::stream::Gateway::default(),
+        }
+    }
+
+    /// Locks the identity and approvals state (a poisoned lock is still usable: every write is one step).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets everything that happened: tokens, codes, approvals, events, counters, faults, registrations.
+    pub fn reset(&self) {
+        {
+            let mut state = self.lock();
+            let org = state.org.clone();
+            *state = State::new(org);
+        }
+        self.events.reset();
+        self.limits.reset();
+        self.push.reset();
+        self.stream.reset();
+        self.clock.reset();
+    }
 }
 
 /// The emulator's mutable state.

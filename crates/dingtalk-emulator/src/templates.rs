@@ -1,0 +1,219 @@
+//! Approval templates ("processes") as the organisation keeps them: the form schema DingTalk returns from
+//! `GET /v1.0/workflow/forms/schemas/processCodes` (server-api.md §5.4) and the approval flow the engine follows.
+//! Read from `fixtures/templates.json`; nothing about a template is in code.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The fixture the emulator starts with, embedded at build time.
+pub const DEFAULT_TEMPLATES_JSON: &str = include_str!("../fixtures/templates.json");
+
+/// An approval template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    /// `PROC-...`, the id every API uses.
+    pub process_code: String,
+    /// Display name (`请假`).
+    pub name: String,
+    /// Icon name as DingTalk's template list gives it.
+    pub icon: String,
+    /// Folder in the template list (`dirName`).
+    pub dir_name: String,
+    /// Suite category for events; empty for plain OA forms.
+    #[serde(default)]
+    pub biz_category_id: String,
+    /// A line about the template (`memo`).
+    #[serde(default)]
+    pub memo: String,
+    /// Departments whose members (including sub-departments) see the template; empty = everyone.
+    #[serde(default)]
+    pub visible_dept_ids: Vec<i64>,
+    /// The form: top-level controls in order.
+    pub items: Vec<Component>,
+    /// Who approves when the caller does not pass `approvers`.
+    pub flow: Flow,
+}
+
+/// The closed set of form controls (server-api.md §5.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ComponentName {
+    TextField,
+    TextareaField,
+    NumberField,
+    MoneyField,
+    DDSelectField,
+    DDMultiSelectField,
+    DDDateField,
+    DDDateRangeField,
+    TextNote,
+    PhoneField,
+    DDPhotoField,
+    TableField,
+    DDAttachment,
+    InnerContactField,
+    DepartmentField,
+    RelateField,
+    AddressField,
+    StarRatingField,
+    FormRelateField,
+    DDHolidayField,
+    TimeAndLocationField,
+}
+
+/// One form control, with its children for `TableField`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Component {
+    /// What kind of control.
+    pub component_name: ComponentName,
+    /// Its properties.
+    pub props: Props,
+    /// A table's columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Component>,
+}
+
+/// A control's properties; the ones the emulator interprets are typed, the rest kept as given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Props {
+    /// `TextField-K2AD4O5B`.
+    pub id: String,
+    /// The label; form values name their control by it. For `DDDateRangeField` a JSON array of two labels.
+    pub label: String,
+    /// A stable alias for integrations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biz_alias: Option<String>,
+    /// Whether a value is required.
+    #[serde(default)]
+    pub required: bool,
+    /// Hint text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Choices of a (multi-)select.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// Date format: `yyyy-MM-dd` or `yyyy-MM-dd HH:mm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Unit: `天`/`小时` for date ranges, unit text for numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// `InnerContactField`: 1 = several people, 0 = one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<i64>,
+    /// Everything else (`upper`, `statField`, `tableViewMode`, ...), passed through to the schema unchanged.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A template's flow: approval steps in order, then CC.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Flow {
+    /// Steps in order; a step may apply only under a condition.
+    pub steps: Vec<FlowStep>,
+    /// Who is copied, and when.
+    #[serde(default)]
+    pub cc: Option<FlowCc>,
+}
+
+/// One approval step of a template.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowStep {
+    /// `activityId` of the step's tasks.
+    pub activity_id: String,
+    /// The step's name as the detail page shows it (`直属主管`).
+    pub name: String,
+    /// Who approves.
+    pub approvers: StepApprovers,
+    /// How several approvers decide.
+    #[serde(default = "default_action")]
+    pub action_type: ActionType,
+    /// Only when this holds.
+    #[serde(default)]
+    pub condition: Option<Condition>,
+}
+
+fn default_action() -> ActionType {
+    ActionType::None
+}
+
+/// Where a step's approvers come from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum StepApprovers {
+    /// The originator's manager `level` steps up (1 = direct manager). Skipped when there is none.
+    Manager { level: u32 },
+    /// Named people.
+    Users { user_ids: Vec<String> },
+    /// The originator picks (`targetSelectActioners`), from `scope` (empty = anyone in the organisation).
+    OriginatorPicks {
+        #[serde(default)]
+        scope: Vec<String>,
+    },
+}
+
+/// AND (会签), OR (或签) or a single approver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ActionType {
+    /// Everyone must agree.
+    And,
+    /// The first to act decides.
+    Or,
+    /// One approver.
+    None,
+}
+
+/// A condition on a numeric form value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// The control's id.
+    pub field_id: String,
+    /// The step applies when the value is at least this.
+    pub at_least: f64,
+}
+
+/// A template's CC rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowCc {
+    /// Who is copied.
+    pub user_ids: Vec<String>,
+    /// When.
+    pub position: CcPosition,
+}
+
+/// When CC'd people are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CcPosition {
+    /// When the instance starts.
+    Start,
+    /// When it finishes.
+    Finish,
+    /// Both.
+    StartFinish,
+}
+
+impl Template {
+    /// Every top-level control and every table column, depth first.
+    pub fn components(&self) -> impl Iterator<Item = &Component> {
+        self.items.iter().flat_map(|c| std::iter::once(c).chain(c.children.iter()))
+    }
+}
+
+/// Parses a templates fixture.
+pub fn from_json(json: &str) -> Result<Vec<Template>, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// The built-in templates.
+pub fn seed() -> Vec<Template> {
+    // The fixture is compiled in and checked by a unit test, so failing here is a build defect.
+    from_json(DEFAULT_TEMPLATES_JSON).expect("fixtures/templates.json is valid")
+}
