@@ -57,6 +57,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// A new event with a fresh id.
+    pub fn new(event_type: EventType, born_ms: i64, corp_id: String, data: Map<String, Value>) -> Self {
+        Self { event_id: crate::state::random_string(32).to_lowercase(), event_type, born_ms, corp_id, data }
+    }
+
     /// The plaintext of an HTTP push (the current format of events.md §2.4): the business fields flat, plus
     /// `EventType`, both spellings of the corp id, `EventTime` and `eventId`.
     pub fn http_plaintext(&self) -> Value {
@@ -111,18 +116,45 @@ impl EventBus {
     }
 }
 
-/// Control routes: `GET /_emulator/events` lists what the engine raised.
+/// Control routes: `GET /_emulator/events` lists what was raised; `POST /_emulator/events` raises a raw event, to
+/// exercise delivery (push, Stream, event faults) without running an approval.
 pub fn control_routes() -> Router<Arc<Shared>> {
-    Router::new().route("/_emulator/events", get(list))
+    Router::new().route("/_emulator/events", get(list).post(raise))
 }
 
 async fn list(State(shared): State<Arc<Shared>>) -> Json<Vec<Event>> {
     Json(shared.events.log())
 }
 
+/// Body of `POST /_emulator/events`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiseEvent {
+    /// Which event.
+    pub event_type: EventType,
+    /// Its business fields.
+    pub data: Map<String, Value>,
+}
+
+async fn raise(State(shared): State<Arc<Shared>>, Json(req): Json<RaiseEvent>) -> Json<Event> {
+    let corp_id = shared.lock().org.corp.corp_id.clone();
+    let event = Event::new(req.event_type, shared.clock.now_ms(), corp_id, req.data);
+    shared.events.publish(event.clone());
+    Json(event)
+}
+
 impl crate::control::Control {
     /// Every approval event the emulator raised since the last reset.
     pub async fn events(&self) -> Result<Vec<Event>, crate::control::ControlCallError> {
         self.get("/_emulator/events", &[]).await
+    }
+
+    /// Raises a raw event (no approval behind it), to exercise delivery.
+    pub async fn raise_event(
+        &self,
+        event_type: EventType,
+        data: Map<String, Value>,
+    ) -> Result<Event, crate::control::ControlCallError> {
+        self.post("/_emulator/events", &RaiseEvent { event_type, data }).await
     }
 }
