@@ -143,7 +143,7 @@ fn default_action() -> ActionType {
 
 /// Where a step's approvers come from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum StepApprovers {
     /// The originator's manager `level` steps up (1 = direct manager). Skipped when there is none.
     Manager { level: u32 },
