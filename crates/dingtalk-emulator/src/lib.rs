@@ -12,6 +12,7 @@
 pub mod api;
 pub mod clock;
 pub mod control;
+pub mod engine;
 pub mod events;
 pub mod forms;
 pub mod limits;
@@ -22,6 +23,7 @@ pub mod push;
 pub mod state;
 pub mod stream;
 pub mod templates;
+pub mod workflow;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +49,7 @@ pub fn router(org: Org, clock: Clock) -> Router {
     let dingtalk = Router::new()
         .merge(oapi::router())
         .merge(api::router())
+        .merge(workflow::router())
         .merge(stream::router())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), limits::enforce));
     // The emulator's own pages and control routes.
@@ -54,6 +57,7 @@ pub fn router(org: Org, clock: Clock) -> Router {
         .merge(oauth::router())
         .merge(control::router())
         .merge(events::control_routes())
+        .merge(workflow::control_routes())
         .merge(limits::control_routes())
         .merge(push::control_routes());
     Router::new().merge(dingtalk).merge(emulator).layer(TraceLayer::new_for_http()).with_state(shared)

@@ -28,7 +28,7 @@ pub fn router() -> Router<Arc<Shared>> {
 }
 
 /// A legacy answer: the envelope plus the payload's fields.
-fn ok(payload: Value) -> Json<Value> {
+pub(crate) fn ok(payload: Value) -> Json<Value> {
     let mut body = Map::new();
     body.insert("errcode".into(), json!(0));
     body.insert("errmsg".into(), json!("ok"));
