@@ -366,3 +366,19 @@ async fn delayed_events_arrive_later_in_order() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(numbers(&emu.control().delivered_events().await.unwrap()), [1, 2]);
 }
+
+#[tokio::test]
+async fn workflow_calls_count_toward_the_month() {
+    let emu = frozen_emulator().await;
+    let (_, body) = v1_access_token(&emu).await;
+    let token = body["accessToken"].as_str().unwrap().to_owned();
+    let url = format!("{}/v1.0/workflow/processes/todoTasks/numbers?userId=zhangsan", emu.uri());
+    for _ in 0..3 {
+        let res = reqwest::Client::new().get(&url).header("x-acs-dingtalk-access-token", &token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let calls = emu.control().calls().await.unwrap();
+    assert_eq!(calls.metered_calls, 3, "approval APIs are not exempt");
+    let todo = calls.apis.iter().find(|a| a.path == "/v1.0/workflow/processes/todoTasks/numbers").unwrap();
+    assert!(todo.metered);
+}
