@@ -14,6 +14,7 @@ use dingtalk_client::crypto::{CallbackCrypto, PushBody, PushQuery};
 use dingtalk_emulator::control::ControlCallError;
 use dingtalk_emulator::events::EventType;
 use dingtalk_emulator::push::{CallbackStatus, RegisterCallback};
+use dingtalk_emulator::workflow::{Act, ActRequest};
 use dingtalk_emulator::{Control, Emulator};
 use serde_json::{Map, Value, json};
 
@@ -372,4 +373,71 @@ async fn advancing_the_clock_brings_a_retry_forward() {
     assert!(receiver.received().is_empty(), "the retry is an hour away");
     control.advance_clock(Duration::from_secs(3600)).await.unwrap();
     eventually("the retry", || receiver.received().len() == 1).await;
+}
+
+#[tokio::test]
+#[ignore = "needs forms::validate, still a stub on main; un-ignore when it lands"]
+async fn an_agreed_approval_pushes_its_four_events_in_order() {
+    let emu = Emulator::start().await.unwrap();
+    let receiver = Receiver::new(&emu, TOKEN);
+    register(&emu.control(), &receiver.serve().await).await;
+
+    let app = &emu.org().app;
+    let token: Value =
+        reqwest::get(format!("{}/gettoken?appkey={}&appsecret={}", emu.uri(), app.app_key, app.app_secret))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/v1.0/workflow/processInstances", emu.uri()))
+        .header("x-acs-dingtalk-access-token", token["access_token"].as_str().unwrap())
+        .json(&json!({
+            "processCode": "PROC-EMU-GENERAL",
+            "originatorUserId": "zhangsan",
+            "deptId": 101,
+            "formComponentValues": [
+                {"name": "事项名称", "value": "借用投影仪"},
+                {"name": "申请内容", "value": "周五部门分享会使用"},
+            ],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let instance_id = created["instanceId"].as_str().unwrap_or_else(|| panic!("not created: {created}")).to_owned();
+    let task = emu.control().tasks("fe_lead").await.unwrap().into_iter().next().unwrap();
+    emu.control()
+        .act(&ActRequest {
+            user_id: "fe_lead".into(),
+            task_id: task.task_id,
+            action: Act::Agree,
+            remark: Some("同意".into()),
+            to_user_id: None,
+        })
+        .await
+        .unwrap();
+
+    eventually("four events", || receiver.received().len() == 4).await;
+    let seen: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["processInstanceId"], instance_id.as_str());
+            format!("{}:{}:{}", e["EventType"].as_str().unwrap(), e["type"].as_str().unwrap(), e["staffId"])
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "bpms_instance_change:start:\"zhangsan\"",
+            "bpms_task_change:start:\"fe_lead\"",
+            "bpms_task_change:finish:\"fe_lead\"",
+            "bpms_instance_change:finish:\"zhangsan\"",
+        ]
+    );
+    assert_eq!(receiver.received()[3]["result"], "agree");
 }
