@@ -426,6 +426,22 @@ class Session:
         call = partial(self.workflow, "start_process_instance", request, wf.StartProcessInstanceHeaders())
         dingtalk_error(call, status=400, codes={"processCodeError", "aflowProcessCodeIsError", "formNotExist"})
 
+    def create_with_a_bad_option(self):
+        code = "PROC-EMU-LEAVE"
+        values = self.form_values(code)
+        select = next((v for v in values if v.component_type == "DDSelectField"), None)
+        expect(select, f"{code} has no select field to spoil")
+        select.value = "not one of the options"
+        request = wf.StartProcessInstanceRequest(
+            process_code=code,
+            originator_user_id=ORIGINATOR,
+            dept_id=user(ORIGINATOR)["deptIds"][0],
+            form_component_values=values,
+        )
+        call = partial(self.workflow, "start_process_instance", request, wf.StartProcessInstanceHeaders())
+        error = dingtalk_error(call, status=400, codes={"formConverterError"})
+        expect(select.name in error.message, f"the message {error.message!r} does not name the control {select.name!r}")
+
     def get_running(self, code):
         instance_id = self.need_instance(code)
         result = self.get_instance(instance_id)
@@ -584,6 +600,7 @@ class Session:
             *[(f"create an instance of {code}", partial(self.create, code)) for code in SEEDED_TEMPLATES],
             ("create without the originator's pick fails", self.create_without_the_pick),
             ("create with an unknown processCode fails", self.create_with_unknown_code),
+            ("create with a select value outside its options fails with formConverterError", self.create_with_a_bad_option),
             *[(f"get the running instance of {code}", partial(self.get_running, code)) for code in SEEDED_TEMPLATES],
             ("get an unknown instance fails", self.get_unknown_instance),
             ("instanceIds query pages with maxResults and nextToken", self.instance_ids_pages),
