@@ -376,7 +376,6 @@ async fn advancing_the_clock_brings_a_retry_forward() {
 }
 
 #[tokio::test]
-#[ignore = "needs forms::validate, still a stub on main; un-ignore when it lands"]
 async fn an_agreed_approval_pushes_its_four_events_in_order() {
     let emu = Emulator::start().await.unwrap();
     let receiver = Receiver::new(&emu, TOKEN);
