@@ -382,3 +382,44 @@ async fn workflow_calls_count_toward_the_month() {
     let todo = calls.apis.iter().find(|a| a.path == "/v1.0/workflow/processes/todoTasks/numbers").unwrap();
     assert!(todo.metered);
 }
+
+#[tokio::test]
+async fn a_create_that_times_out_still_created_the_instance() {
+    let emu = frozen_emulator().await;
+    let app = &emu.org().app;
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{}/v1.0/oauth2/accessToken", emu.uri()))
+        .json(&json!({"appKey": app.app_key, "appSecret": app.app_secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["accessToken"].as_str().unwrap();
+    let rule = FaultRule {
+        method: Some("POST".into()),
+        commit_then_timeout_ms: Some(5_000),
+        times: Some(1),
+        ..FaultRule::on("/v1.0/workflow/processInstances")
+    };
+    emu.control().add_fault(&rule).await.unwrap();
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let err = impatient
+        .post(format!("{}/v1.0/workflow/processInstances", emu.uri()))
+        .header("x-acs-dingtalk-access-token", token)
+        .json(&json!({
+            "processCode": "PROC-EMU-GENERAL",
+            "originatorUserId": "zhangsan",
+            "deptId": 101,
+            "formComponentValues": [{"name": "事项名称", "value": "超时"}, {"name": "申请内容", "value": "试试"}],
+        }))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let instances = emu.control().instances(Some("zhangsan")).await.unwrap();
+    assert_eq!(instances.len(), 1, "the instance exists although the caller never heard of it");
+    assert_eq!(instances[0].status, "RUNNING");
+}
