@@ -1,19 +1,24 @@
 //! Stream mode (events.md §3): `POST /v1.0/gateway/connections/open`, the WebSocket gateway with DingTalk's frames,
 //! acks and redelivery, the SYSTEM `ping` and `disconnect` frames, and the control routes under `/_emulator/stream/`.
 //!
+//! "The protocol page" below is DingTalk's Stream protocol description (`协议描述` in the open-dingtalk developerpedia:
+//! ticket life, ping and disconnect shapes, the random choice of connection); it adds to events.md §3.
+//!
 //! Decisions where DingTalk's behaviour is not documented or unverified (each is one constant or one setting):
 //! - The WebSocket endpoint is [`CONNECT_PATH`] (`/connect`, DingTalk's own path) on the host the open-connection
 //!   request came in with, so `ws://<Host header>/connect`: whatever address an SDK used to reach the emulator also
 //!   reaches the gateway. The emulator serves plain HTTP, hence `ws://` where DingTalk answers `wss://`.
-//! - Tickets live [`TICKET_TTL_MS`] (90 s, DingTalk's Stream protocol page) on the emulator's clock and open one
+//! - Tickets live [`TICKET_TTL_MS`] (90 s, the protocol page) on the emulator's clock and open one
 //!   connection: a used, unknown or expired ticket gets the handshake refused with HTTP 401 (DingTalk's body for
 //!   this case is unknown; ours is a v1.0 error, [`INVALID_TICKET`]).
-//! - Each event goes to one connection, picked at random among those subscribed to it (DingTalk's protocol FAQ: "通过
+//! - Each event goes to one connection, picked at random among those subscribed to it (the protocol page's FAQ: "通过
 //!   随机策略选取一个Stream通道推送"). A connection is subscribed to an event when it asked for `EVENT` with topic `*`
 //!   (the only topic DingTalk documents) or with the event's type.
 //! - Events raised while no subscribed connection is open wait in a queue and go out, oldest first, as soon as one
 //!   connects; events sent on a connection that closes before they are acked go back to that queue at once. DingTalk's
 //!   own retention is unverified.
+//! - The `topic` header of an EVENT frame is the topic of the subscription that took it: `*` for the SDKs (DingTalk's
+//!   event-push example shows `*`; no SDK reads it).
 //! - Every push, first or repeated, has a fresh `messageId`; the `eventId` stays. An ack settles only the messageId
 //!   it names, on the connection that was sent it; a late ack for an earlier push is ignored.
 //! - An ack with `code` 200 settles the event unless its `data` says `{"status":"LATER"}`; `LATER` or any other code
