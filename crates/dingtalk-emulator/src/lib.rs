@@ -12,6 +12,7 @@
 pub mod api;
 pub mod clock;
 pub mod control;
+pub mod engine;
 pub mod events;
 pub mod forms;
 pub mod limits;
@@ -22,6 +23,7 @@ pub mod push;
 pub mod state;
 pub mod stream;
 pub mod templates;
+pub mod workflow;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,12 +45,14 @@ pub fn router(org: Org, clock: Clock) -> Router {
     push::spawn(shared.clone());
     stream::spawn(shared.clone());
     // DingTalk's two hosts: what an app calls, behind the rate limits and fault rules.
-    let dingtalk = Router::new().merge(oapi::router()).merge(api::router()).merge(stream::router());
+    let dingtalk =
+        Router::new().merge(oapi::router()).merge(api::router()).merge(workflow::router()).merge(stream::router());
     // The emulator's own pages and control routes.
     let emulator = Router::new()
         .merge(oauth::router())
         .merge(control::router())
         .merge(events::control_routes())
+        .merge(workflow::control_routes())
         .merge(limits::control_routes())
         .merge(push::control_routes())
         .merge(stream::control_routes());
