@@ -76,44 +76,70 @@ async function eventually(probe) {
 
 const ours = async () => (await control('GET', '/_emulator/stream/connections')).filter((c) => c.ua === UA);
 
-async function raise(instanceId) {
-  return control('POST', '/_emulator/events', {
-    eventType: 'bpms_instance_change',
-    data: {
-      processInstanceId: instanceId,
-      processCode: 'PROC-EMU-GENERAL',
-      type: 'start',
-      title: '张三提交的通用审批',
-      staffId: 'zhangsan',
-      createTime: Date.now(),
-    },
-  });
+/** The app's v1.0 access token (the SDK is not involved: this plays the app's own API calls). */
+async function accessToken(appKey, appSecret) {
+  const { accessToken } = await control('POST', '/v1.0/oauth2/accessToken', { appKey, appSecret });
+  return accessToken;
 }
 
-/** Waits for the event to reach the SDK's listener, checks its frame, then that the gateway let go of it. */
-async function expectDelivered(name, received, event, corpId) {
-  const message = await eventually(() => received.find((m) => m.headers?.eventId === event.eventId));
-  if (!check(`${name} arrives`, message, `no EVENT frame with eventId ${event.eventId}`)) return;
-  let data = {};
-  try {
-    data = JSON.parse(message.data);
-  } catch (e) {
-    check(`${name} data is a JSON string`, false, String(e));
-  }
+/** Starts a real approval of PROC-EMU-GENERAL through the v1.0 API, as the app would; returns its instance id. */
+async function startApproval(token, what) {
+  const res = await fetch(`${EMULATOR_URL}/v1.0/workflow/processInstances`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-acs-dingtalk-access-token': token },
+    body: JSON.stringify({
+      processCode: 'PROC-EMU-GENERAL',
+      originatorUserId: 'zhangsan',
+      deptId: 101,
+      formComponentValues: [
+        { name: '事项名称', value: what },
+        { name: '申请内容', value: 'Stream 模式保真检查' },
+      ],
+    }),
+  });
+  const body = await res.json();
+  if (!res.ok || !body.instanceId) throw new Error(`create instance: ${res.status} ${JSON.stringify(body)}`);
+  return body.instanceId;
+}
+
+/** The SDK's received EVENT frames about one instance, with `data` parsed. */
+function about(received, instanceId) {
+  return received
+    .map((message) => {
+      try {
+        return { message, data: JSON.parse(message.data) };
+      } catch {
+        return { message, data: {} };
+      }
+    })
+    .filter(({ data }) => data.processInstanceId === instanceId);
+}
+
+/**
+ * Waits for the frame of `eventType`/`type` about an instance to reach the SDK's listener, checks its headers and
+ * data, then that the gateway let go of every event about that instance (the SDK acked them). Returns the data.
+ */
+async function expectDelivered(name, received, instanceId, eventType, type, corpId) {
+  const found = await eventually(() =>
+    about(received, instanceId).find(({ message, data }) => message.headers?.eventType === eventType && data.type === type),
+  );
+  if (!check(`${name} arrives`, found, `no ${eventType}/${type} frame for ${instanceId}`)) return undefined;
+  const { message, data } = found;
   check(
-    `${name} has the right eventType and data`,
+    `${name} has the right headers and data`,
     message.type === 'EVENT' &&
-      message.headers.eventType === 'bpms_instance_change' &&
       message.headers.eventCorpId === corpId &&
-      data.processInstanceId === event.data.processInstanceId &&
+      typeof message.headers.eventId === 'string' &&
       data.processCode === 'PROC-EMU-GENERAL',
     JSON.stringify(message),
   );
   const settled = await eventually(async () => {
+    const raised = (await control('GET', '/_emulator/events')).filter((e) => e.data.processInstanceId === instanceId);
     const pending = await control('GET', '/_emulator/stream/pending');
-    return !pending.some((p) => p.eventId === event.eventId);
+    return !pending.some((p) => raised.some((e) => e.eventId === p.eventId));
   });
-  check(`${name} is acked`, settled, 'the gateway still holds the event');
+  check(`${name} is acked`, settled, 'the gateway still holds events about the instance');
+  return data;
 }
 
 async function main() {
@@ -153,7 +179,12 @@ async function main() {
     JSON.stringify(first.subscriptions),
   );
 
-  await expectDelivered('event', received, await raise(`fidelity-${Date.now()}-1`), corpId);
+  const token = await accessToken(appKey, appSecret);
+  const instanceId = await startApproval(token, `保真检查 ${Date.now()}`);
+  const started = await expectDelivered('instance start', received, instanceId, 'bpms_instance_change', 'start', corpId);
+  check('instance start names the originator', started?.staffId === 'zhangsan', JSON.stringify(started));
+  const task = await expectDelivered('task start', received, instanceId, 'bpms_task_change', 'start', corpId);
+  check('task start names the approver and task', task?.staffId && task?.taskId, JSON.stringify(task));
 
   await control('POST', '/_emulator/stream/settings', { pingIntervalMs: 200, disconnectGraceMs: 200 });
   const echoed = await eventually(async () => (await ours())[0]?.pingsAnswered > 0);
@@ -166,7 +197,14 @@ async function main() {
     return now.length === 1 && now[0].connectionId !== first.connectionId && client.connected;
   });
   check('reconnects after disconnect', reconnected, JSON.stringify(await ours()));
-  await expectDelivered('event after reconnecting', received, await raise(`fidelity-${Date.now()}-2`), corpId);
+  // The approver agrees while the SDK is on its new connection: the finish events come over it.
+  if (task?.staffId && task?.taskId) {
+    await control('POST', '/_emulator/act', { userId: task.staffId, taskId: task.taskId, action: 'agree' });
+    const done = await expectDelivered('task finish', received, instanceId, 'bpms_task_change', 'finish', corpId);
+    check('task finish says agree', done?.result === 'agree', JSON.stringify(done));
+    const over = await expectDelivered('instance finish', received, instanceId, 'bpms_instance_change', 'finish', corpId);
+    check('instance finish says agree', over?.result === 'agree', JSON.stringify(over));
+  }
 
   client.disconnect();
   await control('POST', '/_emulator/stream/settings', settings);
