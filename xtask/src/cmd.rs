@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The result of xtask steps; errors are messages for a person.
@@ -45,17 +45,24 @@ pub fn output(c: &mut Command) -> Option<String> {
 pub fn run_with_timeout(c: &mut Command, limit: Duration) -> Result {
     println!("$ {}   (time limit {}s)", describe(c), limit.as_secs());
     let mut child = c.spawn().map_err(|e| format!("cannot start `{}`: {e}", describe(c)))?;
+    match wait_within(&mut child, limit).map_err(|e| format!("waiting for `{}`: {e}", describe(c)))? {
+        Some(status) => check(c, status),
+        None => Err(format!("`{}` did not finish within {}s", describe(c), limit.as_secs())),
+    }
+}
+
+/// Waits for `child` for at most `limit`; a child still running then is killed and `None` returned.
+fn wait_within(child: &mut Child, limit: Duration) -> std::io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + limit;
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return check(c, status),
-            Ok(None) if Instant::now() >= deadline => {
+        match child.try_wait()? {
+            Some(status) => return Ok(Some(status)),
+            None if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("`{}` did not finish within {}s", describe(c), limit.as_secs()));
+                return Ok(None);
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(e) => return Err(format!("waiting for `{}`: {e}", describe(c))),
+            None => std::thread::sleep(Duration::from_millis(200)),
         }
     }
 }
@@ -76,8 +83,16 @@ pub fn exists(program: &str) -> bool {
 
 /// Runs `c`, copying its stdout and stderr through while keeping both as text, for reading counts afterwards.
 pub fn run_tee(c: &mut Command) -> Result<(bool, String)> {
+    run_tee_within(c, None)
+}
+
+/// [`run_tee`] for at most `limit` when one is given: a command still running then is killed and counts as failed.
+pub fn run_tee_within(c: &mut Command, limit: Option<Duration>) -> Result<(bool, String)> {
     use std::io::{BufRead, BufReader, Write};
-    println!("$ {}", describe(c));
+    match limit {
+        Some(limit) => println!("$ {}   (time limit {}s)", describe(c), limit.as_secs()),
+        None => println!("$ {}", describe(c)),
+    }
     let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -100,7 +115,14 @@ pub fn run_tee(c: &mut Command) -> Result<(bool, String)> {
     };
     let out = forward(Box::new(child.stdout.take().ok_or("no stdout")?), false);
     let err = forward(Box::new(child.stderr.take().ok_or("no stderr")?), true);
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = match limit {
+        None => Some(child.wait().map_err(|e| e.to_string())?),
+        Some(limit) => wait_within(&mut child, limit).map_err(|e| e.to_string())?,
+    };
+    if status.is_none() {
+        println!("`{}` did not finish within its time limit: killed", describe(c));
+    }
+    let success = status.is_some_and(|s| s.success());
     let text = out.join().unwrap_or_default() + &err.join().unwrap_or_default();
-    Ok((status.success(), text))
+    Ok((success, text))
 }

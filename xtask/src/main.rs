@@ -17,7 +17,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   setup          install what the build and tests need (idempotent; demo and test run it too)
   demo           build the app, start the DingTalk emulator and the server, open a simulated container
                  [--user USERID] logs in as another seeded user
-  test           rustfmt, clippy, native tests, browser tests, release build, Playwright; one summary line
+  test           rustfmt, clippy, native tests, fidelity, browser tests, release build, Playwright; one summary line
+  fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
   bench size     brotli size of each first-load asset of a release build";
 
 fn main() {
@@ -26,6 +27,7 @@ fn main() {
         Some("setup") => setup::setup().map(|_| ()),
         Some("demo") => demo::demo(&args[1..]),
         Some("test") => test::test(),
+        Some("fidelity") => test::fidelity_only(),
         Some("bench") => bench(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };

@@ -104,6 +104,16 @@ pub fn server_env_for_emulator(emulator_url: &str) -> Result<Vec<(String, String
     ])
 }
 
+/// A built binary in `target/<profile>/`.
+fn binary(profile: &str, name: &str) -> PathBuf {
+    crate::root().join("target").join(profile).join(name)
+}
+
+/// Starts the emulator alone (the built binary from `target/<profile>/`) with its built-in seed organisation.
+pub fn start_emulator(profile: &str, listen: &str, output: Output) -> Result<Service> {
+    Service::start("dingtalk-emulator", cmd(binary(profile, "dingtalk-emulator"), &["--listen", listen]), output)
+}
+
 /// Starts the emulator and the server (built binaries from `target/<profile>/`).
 pub fn start_both(
     profile: &str,
@@ -112,13 +122,8 @@ pub fn start_both(
     database_url: &str,
     output: impl Fn(&str) -> Output,
 ) -> Result<(Service, Service)> {
-    let bin = |name: &str| crate::root().join("target").join(profile).join(name);
-    let emulator = Service::start(
-        "dingtalk-emulator",
-        cmd(bin("dingtalk-emulator"), &["--listen", emulator_listen]),
-        output("dingtalk-emulator"),
-    )?;
-    let mut server = cmd(bin("shenpi-server"), &[]);
+    let emulator = start_emulator(profile, emulator_listen, output("dingtalk-emulator"))?;
+    let mut server = cmd(binary(profile, "shenpi-server"), &[]);
     server
         .env("SHENPI_LISTEN", server_listen)
         .env("SHENPI_DATABASE_URL", database_url)

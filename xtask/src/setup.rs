@@ -2,7 +2,7 @@
 //! It is idempotent and runs at the start of `demo` and `test`; a missing piece it cannot install itself fails
 //! with the command that fixes it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cmd::{Result, cmd, exists, output, run, run_with_timeout};
@@ -14,6 +14,10 @@ const DEBIAN_WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"
 /// Debian's Chromium and its WebDriver, for wasm-bindgen-test and Playwright, and a CJK font so screenshots of a
 /// Chinese interface show text instead of empty boxes.
 const DEBIAN_BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "fonts-noto-cjk"];
+/// The pinned dependency closure of DingTalk's official Python SDK, for the fidelity checks.
+const FIDELITY_REQUIREMENTS: &str = "crates/dingtalk-emulator/fidelity/requirements.txt";
+/// The fidelity checks' virtualenv, under `target/` so that it goes with the build's other products.
+const FIDELITY_VENV: &str = "target/fidelity-venv";
 /// The rustup name under which Debian's toolchain is linked.
 const DEBIAN_TOOLCHAIN: &str = "debian-web";
 /// Where `rust-web-src` puts the standard library's sources.
@@ -99,6 +103,10 @@ pub fn setup() -> Result<Tools> {
     step("npm packages (dingtalk-jsapi, esbuild, binaryen's wasm-opt, Playwright)");
     npm_ci()?;
     println!("ok");
+
+    step("Python virtualenv with DingTalk's official SDK (fidelity checks)");
+    fidelity_venv()?;
+    println!("ok: {}", output(&mut cmd(fidelity_python(), &["--version"])).unwrap_or_default().trim());
     Ok(Tools { wasm })
 }
 
@@ -208,4 +216,44 @@ fn npm_ci() -> Result {
     }
     // Playwright drives Debian's Chromium; it must never try to download its own.
     run(cmd("npm", &["ci", "--no-audit", "--no-fund"]).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))
+}
+
+/// The Python of the fidelity virtualenv, which has DingTalk's official SDK installed.
+pub fn fidelity_python() -> PathBuf {
+    crate::root().join(FIDELITY_VENV).join("bin/python")
+}
+
+/// Creates the fidelity virtualenv with the machine's `python3` and installs the pinned requirements, unless the
+/// virtualenv was already made from the same requirements (a copy of them is kept in it as a stamp). A changed
+/// requirements file rebuilds the virtualenv from scratch, so nothing unpinned lingers in it.
+pub fn fidelity_venv() -> Result {
+    let root = crate::root();
+    let requirements = root.join(FIDELITY_REQUIREMENTS);
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let venv = root.join(FIDELITY_VENV);
+    let stamp = venv.join("requirements.stamp");
+    if fidelity_python().exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return Ok(());
+    }
+    if !exists("python3") {
+        return Err(
+            "python3 is missing: install Python ≥ 3.9 (Debian: `apt-get install -y python3 python3-venv`)".into()
+        );
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("{}: {e}", venv.display()))?;
+    }
+    let venv_arg = venv.to_string_lossy();
+    run(&mut cmd("python3", &["-m", "venv", &venv_arg]))
+        .map_err(|e| format!("{e}: Debian's python3 needs the venv module (`apt-get install -y python3-venv`)"))?;
+    let python = fidelity_python();
+    let pip = |args: &[&str]| {
+        let mut c = cmd(&python, &["-m", "pip", "--disable-pip-version-check", "--no-input"]);
+        c.args(args);
+        c
+    };
+    // --no-deps: the file pins the whole closure; `pip check` then proves nothing is missing from it.
+    run(&mut pip(&["install", "--quiet", "--no-deps", "--requirement", &requirements.to_string_lossy()]))?;
+    run(&mut pip(&["check"]))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))
 }

@@ -1,15 +1,22 @@
 //! `cargo xtask test`: every check, in the order CI needs them, then one summary line of counts.
 //!
-//! Stages: setup → rustfmt → clippy (warnings are errors) → native tests (nextest) and doc tests → browser tests
+//! Stages: setup → rustfmt → clippy (warnings are errors) → native tests (nextest) and doc tests → fidelity (DingTalk's
+//! official SDKs against the emulator) → browser tests
 //! (wasm-bindgen-test in headless Chromium) → release build of the app (+ name-section check and sizes) →
 //! Playwright against a freshly started emulator and server. A failing stage does not hide the others' results,
 //! except where a later stage needs its output.
 
-use std::time::Instant;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use crate::cmd::{Result, cmd, run, run_tee, which};
-use crate::services::{Output, start_both};
-use crate::setup::{Tools, setup};
+use crate::cmd::{Result, cmd, run, run_tee, run_tee_within, which};
+use crate::services::{Output, start_both, start_emulator};
+use crate::setup::{Tools, fidelity_python, setup};
+
+/// Where the fidelity scripts live: every `*.py` runs with the SDK virtualenv's Python, every `*.mjs` with Node.
+const FIDELITY_DIR: &str = "crates/dingtalk-emulator/fidelity";
+/// How long one fidelity script may run before it is killed and counted as failed.
+const FIDELITY_SCRIPT_LIMIT: Duration = Duration::from_secs(300);
 
 struct Stage {
     name: &'static str,
@@ -55,6 +62,7 @@ pub fn test() -> Result {
             .map(|_| Counts::default())
     });
     record("native tests", &mut native_tests);
+    record("fidelity (official SDKs)", &mut fidelity);
     record("browser tests", &mut || browser_tests(&tools));
     let built = record("release build", &mut || crate::build_app_and_report(&tools).map(|_| Counts::default()));
     if built {
@@ -112,9 +120,83 @@ fn browser_tests(tools: &Tools) -> Result<Counts> {
     counted(ok, counts, "wasm-bindgen-test")
 }
 
+/// Builds every binary of the workspace (debug): the whole workspace, so that features resolve as they did for
+/// nextest and its artifacts are reused.
+fn build_binaries() -> Result {
+    run(&mut cmd("cargo", &["build", "--locked", "--workspace", "--bins"]))
+}
+
+/// Runs each fidelity script against one freshly started emulator (`EMULATOR_URL`) and counts the `ok` and
+/// `not ok` lines they print.
+fn fidelity() -> Result<Counts> {
+    build_binaries()?;
+    let scripts = fidelity_scripts()?;
+    let work = crate::root().join("target/fidelity");
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let emulator = start_emulator("debug", "127.0.0.1:0", Output::File(work.join("dingtalk-emulator.log")))?;
+    println!("emulator {}  (log in {})", emulator.url, work.display());
+    let mut total = Counts::default();
+    for script in &scripts {
+        let program = match script.extension().and_then(|e| e.to_str()) {
+            Some("py") => fidelity_python(),
+            _ => PathBuf::from("node"),
+        };
+        let mut c = cmd(program, &[&script.to_string_lossy()]);
+        c.env("EMULATOR_URL", &emulator.url);
+        let (ok, text) = run_tee_within(&mut c, Some(FIDELITY_SCRIPT_LIMIT))?;
+        let counts = check_lines(ok, &text);
+        println!("{}: {} ok, {} not ok", script.display(), counts.passed, counts.failed);
+        total.passed += counts.passed;
+        total.failed += counts.failed;
+    }
+    counted(true, total, "fidelity checks")
+}
+
+/// `cargo xtask fidelity`: the fidelity stage alone, after making sure the SDK virtualenv is there.
+pub fn fidelity_only() -> Result {
+    crate::setup::fidelity_venv()?;
+    let counts = fidelity()?;
+    println!("fidelity: {} passed, {} failed", counts.passed, counts.failed);
+    Ok(())
+}
+
+/// The fidelity scripts, sorted by name.
+fn fidelity_scripts() -> Result<Vec<PathBuf>> {
+    let dir = crate::root().join(FIDELITY_DIR);
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut scripts: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "py" || e == "mjs"))
+        .collect();
+    scripts.sort();
+    if scripts.is_empty() {
+        return Err(format!("no *.py or *.mjs script in {}", dir.display()));
+    }
+    Ok(scripts)
+}
+
+/// Counts a fidelity script's `ok <name>` and `not ok <name>: why` lines. A script that failed without a `not ok`
+/// line, or that reported no check at all, counts as one failure more: it did not say what it proved.
+fn check_lines(exited_ok: bool, text: &str) -> Counts {
+    let mut counts = text.lines().fold(Counts::default(), |acc, line| {
+        if line.starts_with("not ok ") {
+            Counts { failed: acc.failed + 1, ..acc }
+        } else if line.starts_with("ok ") {
+            Counts { passed: acc.passed + 1, ..acc }
+        } else {
+            acc
+        }
+    });
+    let silent_failure = !exited_ok && counts.failed == 0;
+    let reported_nothing = counts.passed == 0 && counts.failed == 0;
+    if silent_failure || reported_nothing {
+        counts.failed += 1;
+    }
+    counts
+}
+
 fn e2e() -> Result<Counts> {
-    // The whole workspace, so features resolve as they did for nextest and its artifacts are reused.
-    run(&mut cmd("cargo", &["build", "--locked", "--workspace", "--bins"]))?;
+    build_binaries()?;
     let work = crate::root().join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
@@ -186,6 +268,25 @@ mod tests {
     fn sums_libtest_results() {
         let text = "test result: ok. 11 passed; 0 failed; 0 ignored\nnoise\ntest result: FAILED. 2 passed; 1 failed;\n";
         assert_eq!(libtest_counts(text), Counts { passed: 13, failed: 1 });
+    }
+
+    #[test]
+    fn counts_ok_and_not_ok_lines() {
+        let text = "ok token\nnot ok schema: 404\nnoise\nok get\n  ok indented is not a check\n3 checks\n";
+        assert_eq!(check_lines(false, text), Counts { passed: 2, failed: 1 });
+    }
+
+    #[test]
+    fn a_script_failing_without_a_not_ok_line_counts_as_a_failure() {
+        assert_eq!(
+            check_lines(false, "ok token\nTraceback (most recent call last):\n"),
+            Counts { passed: 1, failed: 1 }
+        );
+    }
+
+    #[test]
+    fn a_script_reporting_no_check_counts_as_a_failure() {
+        assert_eq!(check_lines(true, "hello\n"), Counts { passed: 0, failed: 1 });
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod crypto;
 mod error;
 mod legacy;
 pub mod oauth;

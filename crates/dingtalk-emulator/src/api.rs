@@ -22,6 +22,7 @@ pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1.0/oauth2/accessToken", post(access_token))
         .route("/v1.0/oauth2/userAccessToken", post(user_access_token))
+        .route("/v1.0/oauth2/{corp_id}/token", post(corp_token))
         .route("/v1.0/contact/users/me", axum::routing::get(users_me))
         .route("/v1.0/{*rest}", any(not_found))
 }
@@ -63,6 +64,40 @@ async fn access_token(State(shared): State<Arc<Shared>>, body: axum::body::Bytes
     }
     let token = state.issue_token(shared.clock.now_ms());
     Json(json!({ "accessToken": token, "expireIn": 7200 })).into_response()
+}
+
+#[derive(Deserialize)]
+struct CorpTokenRequest {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    grant_type: Option<String>,
+}
+
+/// `POST /v1.0/oauth2/{corpId}/token`: the unified app token, snake_case on this one path (server-api.md §2). The
+/// same token as the other two token endpoints (one per app). A corpId other than the organisation's is treated as
+/// a client the organisation does not know: 401 `unauthorized.client` (DingTalk's answer for it is unverified).
+async fn corp_token(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(corp_id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(req) = serde_json::from_slice::<CorpTokenRequest>(&body) else {
+        return api_error(StatusCode::BAD_REQUEST, "MissingParameter", "body must be JSON");
+    };
+    let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    if req.grant_type.as_deref() != Some("client_credentials") {
+        return api_error(StatusCode::BAD_REQUEST, "unsupported.grant.type", "grant_type 仅支持 client_credentials");
+    }
+    if req.client_id.as_deref() != Some(state.org.app.app_key.as_str())
+        || req.client_secret.as_deref() != Some(state.org.app.app_secret.as_str())
+    {
+        return api_error(StatusCode::BAD_REQUEST, "invalid.client", "无效的client_id或client_secret");
+    }
+    if corp_id != state.org.corp.corp_id {
+        return api_error(StatusCode::UNAUTHORIZED, "unauthorized.client", "应用未被授权访问该组织");
+    }
+    let token = state.issue_token(shared.clock.now_ms());
+    Json(json!({ "access_token": token, "expires_in": 7200 })).into_response()
 }
 
 #[derive(Deserialize)]

@@ -193,6 +193,12 @@ impl Control {
         Self::decode(response).await
     }
 
+    /// DELETEs a control route and decodes the answer (or the [`ControlError`]).
+    pub(crate) async fn delete<R: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<R, ControlCallError> {
+        let response = self.http.delete(format!("{}{path}", self.base)).send().await?;
+        Self::decode(response).await
+    }
+
     async fn decode<R: for<'de> Deserialize<'de>>(response: reqwest::Response) -> Result<R, ControlCallError> {
         if response.status().is_success() {
             Ok(response.json().await?)

@@ -4,15 +4,19 @@
 //! The engine publishes under the state lock; the bus never blocks. Event faults (drop, duplicate, reorder, delay)
 //! are applied here, once, so both channels see the same faulty sequence.
 
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
+use crate::limits::EventFaults;
 use crate::state::Shared;
 
 /// How many events a slow channel may fall behind before it misses some.
@@ -80,46 +84,152 @@ impl Event {
     }
 }
 
-/// The bus: a log of everything published (for the control API) and a broadcast to the delivery channels.
+/// The bus: a log of everything the engine raised (for the control API), the event faults, and a broadcast of what
+/// is delivered to the two channels.
 pub struct EventBus {
+    inner: Arc<BusInner>,
+}
+
+struct BusInner {
     tx: broadcast::Sender<Event>,
     log: Mutex<Vec<Event>>,
+    delivery: Mutex<Delivery>,
+}
+
+/// The faulty path from "raised" to "delivered".
+struct Delivery {
+    faults: EventFaults,
+    rng: StdRng,
+    /// An event held back by `reorder` (twice when it was also duplicated).
+    held: Vec<Event>,
+    /// Events waiting for their delivery time, in delivery order.
+    queue: VecDeque<(Instant, Event)>,
+    /// Everything handed to the channels since the last reset, in order.
+    delivered: Vec<Event>,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self {
+            faults: EventFaults::default(),
+            rng: crate::limits::dice(crate::limits::DEFAULT_SEED),
+            held: Vec::new(),
+            queue: VecDeque::new(),
+            delivered: Vec::new(),
+        }
+    }
 }
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self { tx: broadcast::channel(BUS_CAPACITY).0, log: Mutex::new(Vec::new()) }
+        Self {
+            inner: Arc::new(BusInner {
+                tx: broadcast::channel(BUS_CAPACITY).0,
+                log: Mutex::new(Vec::new()),
+                delivery: Mutex::new(Delivery::default()),
+            }),
+        }
+    }
+}
+
+impl BusInner {
+    fn delivery(&self) -> MutexGuard<'_, Delivery> {
+        self.delivery.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands the channels every queued event whose time has come, in order; a later event never overtakes an
+    /// earlier one.
+    fn drain(&self, delivery: &mut Delivery) {
+        let now = Instant::now();
+        while delivery.queue.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, event)) = delivery.queue.pop_front() {
+                delivery.delivered.push(event.clone());
+                // No receiver yet is fine: nothing is registered to deliver to.
+                let _ = self.tx.send(event);
+            }
+        }
+    }
+
+    /// Queues events for delivery after `delay` and delivers what is due. Delayed events are released by a timer
+    /// task; outside a Tokio runtime (unit tests) there is no timer, so they are delivered at once.
+    fn enqueue(self: &Arc<Self>, delivery: &mut Delivery, events: Vec<Event>, delay: Duration) {
+        let due = Instant::now() + delay;
+        delivery.queue.extend(events.into_iter().map(|event| (due, event)));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if !delay.is_zero() && !delivery.queue.is_empty() => {
+                let inner = self.clone();
+                runtime.spawn(async move {
+                    tokio::time::sleep_until(due.into()).await;
+                    inner.drain(&mut inner.delivery());
+                });
+            }
+            Ok(_) => {}
+            Err(_) => delivery.queue.iter_mut().for_each(|(at, _)| *at = Instant::now()),
+        }
+        self.drain(delivery);
     }
 }
 
 impl EventBus {
-    /// Records an event and hands it to the delivery channels.
+    /// Records an event as raised and delivers it through the event faults.
     pub fn publish(&self, event: Event) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(event.clone());
-        // No receiver yet is fine: nothing is registered to deliver to.
-        let _ = self.tx.send(event);
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).push(event.clone());
+        let mut delivery = self.inner.delivery();
+        let Delivery { faults, rng, held, .. } = &mut *delivery;
+        let out = faults.shape(rng, held, event);
+        let delay = Duration::from_millis(faults.delay_ms);
+        self.inner.enqueue(&mut delivery, out, delay);
     }
 
-    /// A new receiver of every event published from now on.
+    /// A new receiver of every event delivered from now on (after event faults).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+        self.inner.tx.subscribe()
     }
 
-    /// Every event published since the last reset, in order.
+    /// Every event raised since the last reset, in order, before event faults.
     pub fn log(&self) -> Vec<Event> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Forgets the log.
+    /// Every event delivered to the channels since the last reset, in order, after event faults.
+    pub fn delivered(&self) -> Vec<Event> {
+        self.inner.delivery().delivered.clone()
+    }
+
+    /// The event faults in force.
+    pub fn faults(&self) -> EventFaults {
+        self.inner.delivery().faults
+    }
+
+    /// Sets the event faults; an event held back for reordering is released now.
+    pub fn set_faults(&self, faults: EventFaults) {
+        let mut delivery = self.inner.delivery();
+        delivery.faults = faults;
+        let held = std::mem::take(&mut delivery.held);
+        self.inner.enqueue(&mut delivery, held, Duration::from_millis(faults.delay_ms));
+    }
+
+    /// Re-seeds the dice of event faults.
+    pub fn seed(&self, seed: u64) {
+        self.inner.delivery().rng = crate::limits::dice(seed);
+    }
+
+    /// Forgets the log, the delivered sequence, held and queued events, and the event faults.
     pub fn reset(&self) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.inner.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.inner.delivery() = Delivery::default();
     }
 }
 
-/// Control routes: `GET /_emulator/events` lists what was raised; `POST /_emulator/events` raises a raw event, to
-/// exercise delivery (push, Stream, event faults) without running an approval.
+/// Control routes: `GET /_emulator/events` lists what was raised, `GET /_emulator/events/delivered` what was
+/// delivered after event faults; `POST /_emulator/events` raises a raw event, to exercise delivery (push, Stream,
+/// event faults) without running an approval.
 pub fn control_routes() -> Router<Arc<Shared>> {
-    Router::new().route("/_emulator/events", get(list).post(raise))
+    Router::new().route("/_emulator/events", get(list).post(raise)).route("/_emulator/events/delivered", get(delivered))
+}
+
+async fn delivered(State(shared): State<Arc<Shared>>) -> Json<Vec<Event>> {
+    Json(shared.events.delivered())
 }
 
 async fn list(State(shared): State<Arc<Shared>>) -> Json<Vec<Event>> {
@@ -149,6 +259,11 @@ impl crate::control::Control {
         self.get("/_emulator/events", &[]).await
     }
 
+    /// Every approval event delivered to HTTP push and Stream since the last reset, after event faults.
+    pub async fn delivered_events(&self) -> Result<Vec<Event>, crate::control::ControlCallError> {
+        self.get("/_emulator/events/delivered", &[]).await
+    }
+
     /// Raises a raw event (no approval behind it), to exercise delivery.
     pub async fn raise_event(
         &self,
@@ -156,5 +271,62 @@ impl crate::control::Control {
         data: Map<String, Value>,
     ) -> Result<Event, crate::control::ControlCallError> {
         self.post("/_emulator/events", &RaiseEvent { event_type, data }).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: u64) -> Event {
+        let mut data = Map::new();
+        data.insert("n".into(), n.into());
+        Event::new(EventType::TaskChange, 0, "corp".into(), data)
+    }
+
+    fn n(event: &Event) -> u64 {
+        event.data["n"].as_u64().unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn subscribers_get_the_faulty_sequence_and_the_log_keeps_what_was_raised() {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        bus.set_faults(EventFaults { duplicate: 1.0, reorder: 1.0, ..EventFaults::default() });
+        for i in 1..=2 {
+            bus.publish(event(i));
+        }
+        let mut got = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            got.push(n(&e));
+        }
+        assert_eq!(got, [2, 2, 1, 1]);
+        assert_eq!(bus.log().iter().map(n).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(bus.delivered().iter().map(n).collect::<Vec<_>>(), [2, 2, 1, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_delayed_event_reaches_subscribers_after_the_delay() {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        bus.set_faults(EventFaults { delay_ms: 200, ..EventFaults::default() });
+        let raised = Instant::now();
+        bus.publish(event(1));
+        assert!(rx.try_recv().is_err(), "delivered before the delay");
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+        assert_eq!(n(&got), 1);
+        assert!(raised.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[test]
+    fn reset_forgets_faults_and_what_was_held_back() {
+        let bus = EventBus::default();
+        bus.set_faults(EventFaults { reorder: 1.0, ..EventFaults::default() });
+        bus.publish(event(1));
+        assert!(bus.delivered().is_empty());
+        bus.reset();
+        bus.publish(event(2));
+        assert_eq!(bus.delivered().iter().map(n).collect::<Vec<_>>(), [2]);
+        assert_eq!(bus.faults(), EventFaults::default());
     }
 }

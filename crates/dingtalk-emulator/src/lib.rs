@@ -44,9 +44,14 @@ pub fn router(org: Org, clock: Clock) -> Router {
     let shared = Arc::new(Shared::new(org, clock));
     push::spawn(shared.clone());
     stream::spawn(shared.clone());
-    // DingTalk's two hosts: what an app calls, behind the rate limits and fault rules.
-    let dingtalk =
-        Router::new().merge(oapi::router()).merge(api::router()).merge(workflow::router()).merge(stream::router());
+    // DingTalk's two hosts: what an app calls, behind the rate limits and fault rules (the layer comes last so it
+    // covers every route merged above it).
+    let dingtalk = Router::new()
+        .merge(oapi::router())
+        .merge(api::router())
+        .merge(workflow::router())
+        .merge(stream::router())
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), limits::enforce));
     // The emulator's own pages and control routes.
     let emulator = Router::new()
         .merge(oauth::router())

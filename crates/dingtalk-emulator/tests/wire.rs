@@ -99,3 +99,34 @@ async fn the_web_login_page_lists_active_members_and_checks_the_client_id() {
     let err = emu.control().web_login("former01", &emu.org().app.app_key, "http://app.test/", "s").await.unwrap_err();
     assert!(err.to_string().contains("without a redirect"), "{err}");
 }
+
+#[tokio::test]
+async fn all_three_token_endpoints_give_the_apps_one_token() {
+    let emu = Emulator::start().await.unwrap();
+    let app = &emu.org().app;
+    let legacy = token(&emu).await;
+    let http = reqwest::Client::new();
+    let v1: Value = http
+        .post(format!("{}/v1.0/oauth2/accessToken", emu.uri()))
+        .json(&json!({"appKey": app.app_key, "appSecret": app.app_secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1["accessToken"], legacy.as_str());
+    let corp = &emu.org().corp.corp_id;
+    let unified = |corp: String, secret: &str| {
+        http.post(format!("{}/v1.0/oauth2/{corp}/token", emu.uri())).json(&json!({
+            "client_id": app.app_key, "client_secret": secret, "grant_type": "client_credentials"
+        }))
+    };
+    let res: Value = unified(corp.clone(), &app.app_secret).send().await.unwrap().json().await.unwrap();
+    assert_eq!((res["access_token"].as_str(), res["expires_in"].as_i64()), (Some(legacy.as_str()), Some(7200)));
+    let res = unified(corp.clone(), "wrong").send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "invalid.client");
+    let res = unified("dingother".into(), &app.app_secret).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+}

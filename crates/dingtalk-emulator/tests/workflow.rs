@@ -107,7 +107,8 @@ async fn an_approval_runs_from_create_to_agree_over_the_wire() {
     assert_eq!(instance["originatorDeptId"], "101", "a string on this API");
     assert!(is_v1_time(&instance["createTime"]), "{}", instance["createTime"]);
     assert!(is_v1_time(&instance["tasks"][0]["createTime"]));
-    assert_eq!(instance["formComponentValues"][1]["componentType"], "TextField");
+    assert_eq!(instance["formComponentValues"][0]["componentType"], "TextField");
+    assert_eq!(instance["formComponentValues"][0]["value"], "买显示器");
     let (task_id, approver) = Api::running_task(&instance);
     assert_eq!(approver, "fe_lead");
 
