@@ -59,7 +59,8 @@ pub fn router(org: Org, clock: Clock) -> Router {
         .merge(events::control_routes())
         .merge(workflow::control_routes())
         .merge(limits::control_routes())
-        .merge(push::control_routes());
+        .merge(push::control_routes())
+        .merge(stream::control_routes());
     Router::new().merge(dingtalk).merge(emulator).layer(TraceLayer::new_for_http()).with_state(shared)
 }
 
