@@ -72,13 +72,13 @@ pub fn test() -> Result {
 }
 
 fn finish(stages: &[Stage], started: Instant) -> Result {
-    println!("\n{:<20} {:>8} {:>7} {:>7}  result", "stage", "seconds", "passed", "failed");
+    println!("\n{:<26} {:>8} {:>7} {:>7}  result", "stage", "seconds", "passed", "failed");
     for s in stages {
         let result = match &s.error {
             None => "ok".to_owned(),
             Some(e) => format!("FAILED: {e}"),
         };
-        println!("{:<20} {:>8.1} {:>7} {:>7}  {result}", s.name, s.seconds, s.passed, s.failed);
+        println!("{:<26} {:>8.1} {:>7} {:>7}  {result}", s.name, s.seconds, s.passed, s.failed);
     }
     let passed: usize = stages.iter().map(|s| s.passed).sum();
     // A stage that failed without counting tests (a build, rustfmt, clippy) counts as one failure.

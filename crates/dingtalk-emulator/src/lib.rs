@@ -52,8 +52,9 @@ pub fn router(org: Org, clock: Clock) -> Router {
         .merge(workflow::router())
         .merge(stream::router())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), limits::enforce));
-    // The emulator's own pages and control routes.
+    // The emulator's own pages and control routes, and the Stream WebSocket (not an API call).
     let emulator = Router::new()
+        .merge(stream::socket_router())
         .merge(oauth::router())
         .merge(control::router())
         .merge(events::control_routes())

@@ -647,7 +647,13 @@ pub fn spawn(shared: Arc<Shared>) {
 
 /// DingTalk's side: `POST /v1.0/gateway/connections/open` and the WebSocket endpoint.
 pub fn router() -> Router<Arc<Shared>> {
-    Router::new().route("/v1.0/gateway/connections/open", post(open)).route(CONNECT_PATH, get(connect))
+    Router::new().route("/v1.0/gateway/connections/open", post(open))
+}
+
+/// The WebSocket endpoint itself. It is not an API call: neither rate-limited nor counted, and fault rules (which
+/// would break the upgrade) do not apply to it.
+pub fn socket_router() -> Router<Arc<Shared>> {
+    Router::new().route(CONNECT_PATH, get(connect))
 }
 
 /// The control routes: connections, forced disconnects, pending events and timings.

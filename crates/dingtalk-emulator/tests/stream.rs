@@ -377,3 +377,13 @@ async fn reset_closes_connections_and_forgets_events() {
     assert!(emu.control().stream_pending().await.unwrap().is_empty());
     assert!(emu.control().stream_connections().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_websocket_is_not_an_api_call_but_opening_a_connection_is() {
+    let emu = Emulator::start().await.unwrap();
+    let _socket = connect(&emu).await;
+    let calls = emu.control().calls().await.unwrap();
+    let paths: Vec<&str> = calls.apis.iter().map(|a| a.path.as_str()).collect();
+    assert!(paths.contains(&"/v1.0/gateway/connections/open"), "{paths:?}");
+    assert!(!paths.iter().any(|p| p.contains("connect") && !p.contains("connections")), "{paths:?}");
+}
