@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/auth-codes", post(mint_auth_code))
         .route("/_emulator/clock/advance", post(advance_clock))
         .route("/_emulator/reset", post(reset))
+        .route("/_emulator/seed", post(seed))
         .route("/_emulator/org", get(org))
         .route("/_emulator/container.js", get(container_script))
         .layer(CorsLayer::permissive())
@@ -101,6 +102,48 @@ async fn advance_clock(State(shared): State<Arc<Shared>>, Json(req): Json<Advanc
 async fn reset(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     shared.reset();
     Json(json!({}))
+}
+
+/// Body of `POST /_emulator/seed`: what to put in place of the current organisation and templates (each kept as
+/// it is when absent).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Seed {
+    /// An organisation in the shape of `fixtures/org.json`.
+    #[serde(default)]
+    pub org: Option<Org>,
+    /// Templates in the shape of `fixtures/templates.json`.
+    #[serde(default)]
+    pub templates: Option<Vec<crate::templates::Template>>,
+}
+
+/// `POST /_emulator/seed`: resets everything and loads another organisation and/or templates. Refused when a
+/// template's flow names someone who is not a member of the organisation, or process codes repeat.
+async fn seed(State(shared): State<Arc<Shared>>, Json(req): Json<Seed>) -> Response {
+    let (org, templates) = {
+        let state = lock(&shared);
+        (
+            req.org.unwrap_or_else(|| state.org.clone()),
+            req.templates.unwrap_or_else(|| state.approvals.templates.clone()),
+        )
+    };
+    let mut codes = std::collections::HashSet::new();
+    for template in &templates {
+        if !codes.insert(template.process_code.as_str()) {
+            let message = format!("process code {} appears twice", template.process_code);
+            return control_error(StatusCode::BAD_REQUEST, "badRequest", message);
+        }
+        for step in &template.flow.steps {
+            if let crate::templates::StepApprovers::Users { user_ids } = &step.approvers
+                && let Some(missing) = user_ids.iter().find(|u| org.member(u).is_none())
+            {
+                let message = format!("{}: step {} names {missing}, who is not a member", template.name, step.name);
+                return control_error(StatusCode::BAD_REQUEST, "badRequest", message);
+            }
+        }
+    }
+    shared.reseed(org, templates);
+    Json(json!({})).into_response()
 }
 
 /// The organisation without the app secret, for pickers and tests.
@@ -255,6 +298,12 @@ impl Control {
     pub async fn advance_clock(&self, by: Duration) -> Result<(), ControlCallError> {
         let _: serde_json::Value =
             self.post("/_emulator/clock/advance", &AdvanceClock { seconds: by.as_secs() }).await?;
+        Ok(())
+    }
+
+    /// Resets and loads another organisation and/or templates.
+    pub async fn seed(&self, seed: &Seed) -> Result<(), ControlCallError> {
+        let _: serde_json::Value = self.post("/_emulator/seed", seed).await?;
         Ok(())
     }
 

@@ -52,11 +52,16 @@ impl Shared {
 
     /// Forgets everything that happened: tokens, codes, approvals, events, counters, faults, registrations.
     pub fn reset(&self) {
-        {
-            let mut state = self.lock();
-            let org = state.org.clone();
-            *state = State::new(org);
-        }
+        let (org, templates) = {
+            let state = self.lock();
+            (state.org.clone(), state.approvals.templates.clone())
+        };
+        self.reseed(org, templates);
+    }
+
+    /// Resets, then puts a different organisation and set of templates in place.
+    pub fn reseed(&self, org: Org, templates: Vec<crate::templates::Template>) {
+        *self.lock() = State::with_templates(org, templates);
         self.events.reset();
         self.limits.reset();
         self.push.reset();
@@ -118,9 +123,14 @@ pub enum CodeProblem {
 impl State {
     /// Fresh state over an organisation.
     pub fn new(org: Org) -> Self {
+        Self::with_templates(org, crate::templates::seed())
+    }
+
+    /// Fresh state over an organisation and its approval templates.
+    pub fn with_templates(org: Org, templates: Vec<crate::templates::Template>) -> Self {
         Self {
             org,
-            approvals: crate::engine::Approvals::new(crate::templates::seed()),
+            approvals: crate::engine::Approvals::new(templates),
             tokens: HashMap::new(),
             current_token: None,
             codes: HashMap::new(),

@@ -130,3 +130,26 @@ async fn all_three_token_endpoints_give_the_apps_one_token() {
     let res = unified("dingother".into(), &app.app_secret).send().await.unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn seeding_replaces_the_organisation_and_templates_and_checks_flows() {
+    use dingtalk_emulator::control::Seed;
+    let emu = Emulator::start().await.unwrap();
+    let mut org = emu.org().clone();
+    org.users.retain(|u| u.user_id != "lisi");
+    let mut templates = dingtalk_emulator::templates::seed();
+    templates.truncate(1);
+    let control = emu.control();
+    control.seed(&Seed { org: Some(org.clone()), templates: Some(templates.clone()) }).await.unwrap();
+    let seeded: Value = reqwest::get(format!("{}/_emulator/org", emu.uri())).await.unwrap().json().await.unwrap();
+    assert!(seeded["users"].as_array().unwrap().iter().all(|u| u["userId"] != "lisi"));
+    let code = control.auth_code("lisi").await;
+    assert!(code.is_err(), "lisi is gone");
+
+    let mut broken = dingtalk_emulator::templates::seed();
+    org.users.retain(|u| u.user_id != "fin_head");
+    let refused = control.seed(&Seed { org: Some(org), templates: Some(broken.clone()) }).await;
+    assert!(refused.is_err(), "the expense flow names fin_head");
+    broken.push(broken[0].clone());
+    assert!(control.seed(&Seed { org: None, templates: Some(broken) }).await.is_err(), "duplicate process code");
+}
