@@ -113,11 +113,13 @@ pub fn start_both(
     output: impl Fn(&str) -> Output,
 ) -> Result<(Service, Service)> {
     let bin = |name: &str| crate::root().join("target").join(profile).join(name);
-    let emulator = Service::start(
-        "dingtalk-emulator",
-        cmd(bin("dingtalk-emulator"), &["--listen", emulator_listen]),
-        output("dingtalk-emulator"),
-    )?;
+    let mut emulator = cmd(bin("dingtalk-emulator"), &["--listen", emulator_listen]);
+    // The workbench's frames are the app behind the emulator's proxy. With a fixed server port the emulator can be
+    // told now; on a random one the e2e suite tells it through /_emulator/app-url.
+    if !server_listen.ends_with(":0") {
+        emulator.args(["--app-url", &format!("http://{server_listen}")]);
+    }
+    let emulator = Service::start("dingtalk-emulator", emulator, output("dingtalk-emulator"))?;
     let mut server = cmd(bin("shenpi-server"), &[]);
     server
         .env("SHENPI_LISTEN", server_listen)

@@ -10,7 +10,9 @@
 //! ```
 
 pub mod api;
+pub mod app_proxy;
 pub mod clock;
+pub mod container;
 pub mod control;
 pub mod events;
 pub mod forms;
@@ -22,6 +24,7 @@ pub mod push;
 pub mod state;
 pub mod stream;
 pub mod templates;
+pub mod workbench;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,9 +39,16 @@ pub use control::Control;
 pub use org::Org;
 use state::Shared;
 
-/// The whole emulator as an axum router, for embedding or serving. Starts the event delivery workers, so it must
-/// be called inside a Tokio runtime.
+/// The whole emulator as an axum router, for embedding or serving, with the app proxy pointed at
+/// [`app_proxy::DEFAULT_APP_URL`]. Starts the event delivery workers, so it must be called inside a Tokio runtime.
 pub fn router(org: Org, clock: Clock) -> Router {
+    // The default is a constant, checked by a unit test, so failing here is a build defect.
+    let app_url = url::Url::parse(app_proxy::DEFAULT_APP_URL).expect("DEFAULT_APP_URL is a URL");
+    router_for_app(org, clock, app_url)
+}
+
+/// [`router`], with the app proxy (`*.app.localhost`, the workbench's frames) pointed at `app_url`.
+pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
     let shared = Arc::new(Shared::new(org, clock));
     push::spawn(shared.clone());
     stream::spawn(shared.clone());
@@ -48,10 +58,13 @@ pub fn router(org: Org, clock: Clock) -> Router {
     let emulator = Router::new()
         .merge(oauth::router())
         .merge(control::router())
+        .merge(container::router())
+        .merge(workbench::router())
         .merge(events::control_routes())
         .merge(limits::control_routes())
         .merge(push::control_routes());
-    Router::new().merge(dingtalk).merge(emulator).layer(TraceLayer::new_for_http()).with_state(shared)
+    let all = Router::new().merge(dingtalk).merge(emulator).with_state(shared.clone());
+    app_proxy::wrap(all, shared, app_url).layer(TraceLayer::new_for_http())
 }
 
 /// A running emulator; it stops when dropped.
