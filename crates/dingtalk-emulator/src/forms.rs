@@ -3,7 +3,34 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::templates::Template;
+use crate::templates::{ComponentName, Template};
+
+/// How DingTalk's create API treats a kind of control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateSupport {
+    /// A value may be given, checked by its kind's rules.
+    Value,
+    /// The control shows text and has no value (`TextNote`); naming it in a call is refused.
+    NoValue,
+    /// Filled only inside DingTalk's own pages (suite fields), never through the API; naming it is refused.
+    Refused,
+}
+
+impl ComponentName {
+    /// Whether the create API accepts a value for this kind of control.
+    ///
+    /// Decision (the docs list no such rule): `TextNote` is display text with no value. `FormRelateField`
+    /// (a link to a Yida form), and `DDHolidayField` (the attendance leave suite's balance-aware field) are filled
+    /// by DingTalk's own pages only. `TimeAndLocationField` is accepted because the create API's documentation
+    /// gives its value encoding (server-api.md §5.1).
+    pub fn create_support(self) -> CreateSupport {
+        match self {
+            ComponentName::TextNote => CreateSupport::NoValue,
+            ComponentName::FormRelateField | ComponentName::DDHolidayField => CreateSupport::Refused,
+            _ => CreateSupport::Value,
+        }
+    }
+}
 
 /// One entry of `formComponentValues` as a caller sends it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod app_proxy;
 pub mod clock;
 pub mod container;
 pub mod control;
+pub mod engine;
 pub mod events;
 pub mod forms;
 pub mod limits;
@@ -25,6 +26,7 @@ pub mod state;
 pub mod stream;
 pub mod templates;
 pub mod workbench;
+pub mod workflow;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,7 +55,8 @@ pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
     push::spawn(shared.clone());
     stream::spawn(shared.clone());
     // DingTalk's two hosts: what an app calls, behind the rate limits and fault rules.
-    let dingtalk = Router::new().merge(oapi::router()).merge(api::router()).merge(stream::router());
+    let dingtalk =
+        Router::new().merge(oapi::router()).merge(api::router()).merge(workflow::router()).merge(stream::router());
     // The emulator's own pages and control routes.
     let emulator = Router::new()
         .merge(oauth::router())
@@ -61,6 +64,8 @@ pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
         .merge(container::router())
         .merge(workbench::router())
         .merge(events::control_routes())
+        // Open to other origins: a container script on the app's origin uploads attachments here.
+        .merge(workflow::control_routes().layer(tower_http::cors::CorsLayer::permissive()))
         .merge(limits::control_routes())
         .merge(push::control_routes());
     let all = Router::new().merge(dingtalk).merge(emulator).with_state(shared.clone());

@@ -28,7 +28,7 @@ pub fn router() -> Router<Arc<Shared>> {
 }
 
 /// A legacy answer: the envelope plus the payload's fields.
-fn ok(payload: Value) -> Json<Value> {
+pub(crate) fn ok(payload: Value) -> Json<Value> {
     let mut body = Map::new();
     body.insert("errcode".into(), json!(0));
     body.insert("errmsg".into(), json!("ok"));
@@ -40,7 +40,7 @@ fn ok(payload: Value) -> Json<Value> {
 }
 
 /// A legacy failure: still HTTP 200, with a non-zero `errcode`.
-fn fail(errcode: i64, errmsg: &str) -> Json<Value> {
+pub(crate) fn fail(errcode: i64, errmsg: &str) -> Json<Value> {
     Json(json!({ "errcode": errcode, "errmsg": errmsg, "request_id": random_string(12).to_lowercase() }))
 }
 

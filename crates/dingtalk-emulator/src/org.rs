@@ -130,17 +130,67 @@ mod tests {
     #[test]
     fn seed_fixture_is_consistent() {
         let org = Org::seed();
-        for user in &org.users {
-            assert!(!user.dept_ids.is_empty(), "{} has no department", user.user_id);
-            for dept in &user.dept_ids {
-                assert!(org.departments.iter().any(|d| d.dept_id == *dept), "{} in unknown dept {dept}", user.user_id);
+        assert!(org.users.len() >= 30, "the seed needs at least 30 people, has {}", org.users.len());
+        assert!(org.departments.len() >= 5, "the seed needs at least 5 departments");
+        let unique = |ids: Vec<String>, what: &str| {
+            let set: std::collections::HashSet<_> = ids.iter().collect();
+            assert_eq!(set.len(), ids.len(), "{what} are not unique");
+        };
+        unique(org.users.iter().map(|u| u.user_id.clone()).collect(), "userIds");
+        unique(org.users.iter().map(|u| u.union_id.clone()).collect(), "unionIds");
+        unique(org.departments.iter().map(|d| d.dept_id.to_string()).collect(), "deptIds");
+        let dept = |id: i64| org.departments.iter().find(|d| d.dept_id == id);
+        let roots: Vec<_> = org.departments.iter().filter(|d| d.parent_id.is_none()).collect();
+        assert!(roots.len() == 1 && roots[0].dept_id == 1, "dept 1 is the one root");
+        for d in &org.departments {
+            if let Some(parent) = d.parent_id {
+                assert!(dept(parent).is_some(), "dept {} has unknown parent {parent}", d.dept_id);
             }
-            if let Some(m) = &user.manager_user_id {
-                assert!(org.user(m).is_some(), "{} has unknown manager {m}", user.user_id);
+            assert!(!d.manager_user_ids.is_empty(), "dept {} has no manager", d.dept_id);
+            for m in &d.manager_user_ids {
+                let manager = org.member(m).unwrap_or_else(|| panic!("dept {} manager {m} is not a member", d.dept_id));
+                assert!(manager.dept_ids.contains(&d.dept_id), "{m} manages dept {} but is not in it", d.dept_id);
             }
         }
-        assert!(org.users.iter().any(|u| !u.active), "the seed needs someone who left");
-        assert!(org.users.iter().any(|u| u.dept_ids.len() > 1), "the seed needs someone in two departments");
+        for user in &org.users {
+            assert!(!user.dept_ids.is_empty(), "{} has no department", user.user_id);
+            for d in &user.dept_ids {
+                assert!(dept(*d).is_some(), "{} in unknown dept {d}", user.user_id);
+            }
+            // A person reports to their main department's manager; a department's manager reports to the parent
+            // department's manager, so `managerUserId` and `managerUserIds` tell the same story.
+            let main = &org.departments.iter().find(|d| d.dept_id == user.dept_ids[0]).expect("checked above");
+            let expected_from =
+                if org.is_leader(&user.user_id, main.dept_id) { main.parent_id } else { Some(main.dept_id) };
+            match (&user.manager_user_id, expected_from) {
+                (None, None) => {}
+                (Some(m), Some(from)) => {
+                    assert!(org.member(m).is_some(), "{} has manager {m} who is not a member", user.user_id);
+                    assert!(org.is_leader(m, from), "{}'s manager {m} does not lead dept {from}", user.user_id);
+                }
+                (m, from) => panic!("{} has manager {m:?} but should report to dept {from:?}", user.user_id),
+            }
+        }
+        let chain = |start: &str| {
+            let mut chain = vec![];
+            let mut at = org.user(start).and_then(|u| u.manager_user_id.clone());
+            while let Some(m) = at {
+                assert!(chain.len() < org.users.len(), "manager loop at {m}");
+                at = org.user(&m).and_then(|u| u.manager_user_id.clone());
+                chain.push(m);
+            }
+            chain
+        };
+        assert_eq!(chain("zhangsan"), ["fe_lead", "rd_head", "ceo001"], "the seed needs a chain three deep");
+        assert!(org.users.iter().all(|u| u.boss == (u.user_id == "ceo001")), "ceo001 is the one boss");
+        assert!(org.user("former01").is_some_and(|u| !u.active), "the seed needs someone who left");
+        assert!(org.user("lisi").is_some_and(|u| u.dept_ids.len() > 1), "the seed needs someone in two departments");
+        for (id, dept_id) in
+            [("hr_head", 400), ("fin_clerk", 200), ("fin_cashier", 200), ("admin01", 300), ("admin02", 300)]
+        {
+            let user = org.member(id).unwrap_or_else(|| panic!("the templates' flows need {id}"));
+            assert_eq!(user.dept_ids[0], dept_id, "{id} belongs in dept {dept_id}");
+        }
     }
 
     #[test]

@@ -69,12 +69,25 @@ impl Shared {
 pub struct State {
     /// The seeded organisation.
     pub org: Org,
+    /// Approval templates, instances, tasks and approval spaces.
+    pub approvals: crate::engine::Approvals,
     tokens: HashMap<String, i64>,
     current_token: Option<String>,
     codes: HashMap<String, AuthCode>,
     oauth_codes: HashMap<String, AuthCode>,
     user_tokens: HashMap<String, (String, i64)>,
+    jsapi_ticket: Option<JsapiTicket>,
 }
+
+/// The app's JSAPI ticket: extended by 2 h on each fetch, but dead 24 h after it was made (server-api.md §4).
+struct JsapiTicket {
+    ticket: String,
+    created_ms: i64,
+    expires_ms: i64,
+}
+
+/// A JSAPI ticket lives at most this long, however often it is fetched.
+pub const JSAPI_TICKET_MAX_MS: i64 = 24 * 3_600_000;
 
 struct AuthCode {
     user_id: String,
@@ -107,11 +120,13 @@ impl State {
     pub fn new(org: Org) -> Self {
         Self {
             org,
+            approvals: crate::engine::Approvals::new(crate::templates::seed()),
             tokens: HashMap::new(),
             current_token: None,
             codes: HashMap::new(),
             oauth_codes: HashMap::new(),
             user_tokens: HashMap::new(),
+            jsapi_ticket: None,
         }
     }
 
@@ -129,6 +144,26 @@ impl State {
         self.tokens.insert(token.clone(), now_ms + TOKEN_TTL_MS);
         self.current_token = Some(token.clone());
         token
+    }
+
+    /// The app's JSAPI ticket: the same one (extended) while valid, a new one after expiry or after 24 h.
+    pub fn issue_jsapi_ticket(&mut self, now_ms: i64) -> String {
+        if let Some(t) = &mut self.jsapi_ticket
+            && t.expires_ms > now_ms
+            && now_ms - t.created_ms < JSAPI_TICKET_MAX_MS
+        {
+            t.expires_ms = (now_ms + TOKEN_TTL_MS).min(t.created_ms + JSAPI_TICKET_MAX_MS);
+            return t.ticket.clone();
+        }
+        let ticket = random_string(64);
+        self.jsapi_ticket =
+            Some(JsapiTicket { ticket: ticket.clone(), created_ms: now_ms, expires_ms: now_ms + TOKEN_TTL_MS });
+        ticket
+    }
+
+    /// Whether `ticket` is the app's current, unexpired JSAPI ticket (for checking `dd.config` signatures).
+    pub fn jsapi_ticket_valid(&self, ticket: &str, now_ms: i64) -> bool {
+        self.jsapi_ticket.as_ref().is_some_and(|t| t.ticket == ticket && t.expires_ms > now_ms)
     }
 
     /// Checks a presented access token.

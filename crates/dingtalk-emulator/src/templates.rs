@@ -61,6 +61,60 @@ pub enum ComponentName {
     TimeAndLocationField,
 }
 
+impl ComponentName {
+    /// Every control kind, in the order server-api.md §5.4 lists them.
+    pub const ALL: [ComponentName; 21] = [
+        Self::TextField,
+        Self::TextareaField,
+        Self::NumberField,
+        Self::MoneyField,
+        Self::DDSelectField,
+        Self::DDMultiSelectField,
+        Self::DDDateField,
+        Self::DDDateRangeField,
+        Self::TextNote,
+        Self::PhoneField,
+        Self::DDPhotoField,
+        Self::TableField,
+        Self::DDAttachment,
+        Self::InnerContactField,
+        Self::DepartmentField,
+        Self::RelateField,
+        Self::AddressField,
+        Self::StarRatingField,
+        Self::FormRelateField,
+        Self::DDHolidayField,
+        Self::TimeAndLocationField,
+    ];
+
+    /// The name as the schema's `componentName` and a value's `componentType` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TextField => "TextField",
+            Self::TextareaField => "TextareaField",
+            Self::NumberField => "NumberField",
+            Self::MoneyField => "MoneyField",
+            Self::DDSelectField => "DDSelectField",
+            Self::DDMultiSelectField => "DDMultiSelectField",
+            Self::DDDateField => "DDDateField",
+            Self::DDDateRangeField => "DDDateRangeField",
+            Self::TextNote => "TextNote",
+            Self::PhoneField => "PhoneField",
+            Self::DDPhotoField => "DDPhotoField",
+            Self::TableField => "TableField",
+            Self::DDAttachment => "DDAttachment",
+            Self::InnerContactField => "InnerContactField",
+            Self::DepartmentField => "DepartmentField",
+            Self::RelateField => "RelateField",
+            Self::AddressField => "AddressField",
+            Self::StarRatingField => "StarRatingField",
+            Self::FormRelateField => "FormRelateField",
+            Self::DDHolidayField => "DDHolidayField",
+            Self::TimeAndLocationField => "TimeAndLocationField",
+        }
+    }
+}
+
 /// One form control, with its children for `TableField`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -143,7 +197,7 @@ fn default_action() -> ActionType {
 
 /// Where a step's approvers come from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum StepApprovers {
     /// The originator's manager `level` steps up (1 = direct manager). Skipped when there is none.
     Manager { level: u32 },
@@ -216,4 +270,135 @@ pub fn from_json(json: &str) -> Result<Vec<Template>, serde_json::Error> {
 pub fn seed() -> Vec<Template> {
     // The fixture is compiled in and checked by a unit test, so failing here is a build defect.
     from_json(DEFAULT_TEMPLATES_JSON).expect("fixtures/templates.json is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::forms::CreateSupport;
+    use crate::org::Org;
+
+    #[test]
+    fn component_names_round_trip_through_serde() {
+        for name in ComponentName::ALL {
+            assert_eq!(serde_json::to_value(name).ok(), Some(Value::from(name.as_str())));
+        }
+        let distinct: HashSet<_> = ComponentName::ALL.iter().collect();
+        assert_eq!(distinct.len(), ComponentName::ALL.len());
+    }
+
+    #[test]
+    fn seed_templates_are_consistent() {
+        let templates = seed();
+        let codes: HashSet<_> = templates.iter().map(|t| t.process_code.as_str()).collect();
+        assert_eq!(codes.len(), templates.len(), "process codes are unique");
+        for code in ["PROC-EMU-LEAVE", "PROC-EMU-EXPENSE", "PROC-EMU-PURCHASE", "PROC-EMU-GENERAL"] {
+            assert!(codes.contains(code), "{code} is seeded");
+        }
+        for t in &templates {
+            let mut ids = HashSet::new();
+            for c in t.components() {
+                let id = &c.props.id;
+                assert!(ids.insert(id.as_str()), "{}: id {id} is used twice", t.process_code);
+                let suffix = id.strip_prefix(&format!("{}-", c.component_name.as_str()));
+                assert!(
+                    suffix.is_some_and(
+                        |s| s.len() == 8 && s.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit())
+                    ),
+                    "{}: id {id} is not shaped like DingTalk's",
+                    t.process_code
+                );
+            }
+            for c in &t.items {
+                assert_eq!(
+                    c.component_name == ComponentName::TableField,
+                    !c.children.is_empty(),
+                    "{}: only tables have columns, and every table has some ({})",
+                    t.process_code,
+                    c.props.id
+                );
+                for col in &c.children {
+                    assert!(col.children.is_empty(), "{}: tables do not nest", t.process_code);
+                }
+            }
+            for c in t.components() {
+                let p = &c.props;
+                match c.component_name {
+                    ComponentName::DDSelectField | ComponentName::DDMultiSelectField => {
+                        assert!(p.options.as_ref().is_some_and(|o| !o.is_empty()), "{} needs options", p.id)
+                    }
+                    ComponentName::DDDateField | ComponentName::DDDateRangeField => assert!(
+                        matches!(p.format.as_deref(), Some("yyyy-MM-dd" | "yyyy-MM-dd HH:mm")),
+                        "{} needs a date format",
+                        p.id
+                    ),
+                    ComponentName::InnerContactField => {
+                        assert!(matches!(p.choice, Some(0 | 1)), "{} needs choice 0 or 1", p.id)
+                    }
+                    _ => {}
+                }
+                if matches!(c.component_name, ComponentName::DDDateRangeField | ComponentName::TimeAndLocationField) {
+                    let labels: Result<Vec<String>, _> = serde_json::from_str(&p.label);
+                    assert!(labels.is_ok_and(|l| l.len() == 2), "{}'s label is a JSON array of two", p.id);
+                }
+                if p.required {
+                    assert_eq!(
+                        c.component_name.create_support(),
+                        CreateSupport::Value,
+                        "{}: a required control the create API cannot fill makes the template unusable",
+                        p.id
+                    );
+                }
+            }
+            for step in &t.flow.steps {
+                if let Some(cond) = &step.condition {
+                    let field = t.items.iter().find(|c| c.props.id == cond.field_id);
+                    assert!(
+                        field.is_some_and(|c| matches!(
+                            c.component_name,
+                            ComponentName::NumberField | ComponentName::MoneyField
+                        )),
+                        "{}: condition field {} is not a top-level number or money control",
+                        t.process_code,
+                        cond.field_id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn seed_templates_use_every_component_the_create_api_fills() {
+        let used: HashSet<_> =
+            seed().iter().flat_map(|t| t.components().map(|c| c.component_name).collect::<Vec<_>>()).collect();
+        for name in ComponentName::ALL {
+            if name.create_support() == CreateSupport::Value {
+                assert!(used.contains(&name), "no seeded template uses {}", name.as_str());
+            }
+        }
+        assert!(used.contains(&ComponentName::TextNote), "a seeded template shows a note");
+    }
+
+    #[test]
+    fn seed_flows_name_current_members() {
+        let org = Org::seed();
+        for t in seed() {
+            let mut named = vec![];
+            for step in &t.flow.steps {
+                match &step.approvers {
+                    StepApprovers::Users { user_ids } => named.extend(user_ids.clone()),
+                    StepApprovers::OriginatorPicks { scope } => named.extend(scope.clone()),
+                    StepApprovers::Manager { level } => {
+                        assert!(*level >= 1, "{}: manager level starts at 1", t.process_code)
+                    }
+                }
+            }
+            named.extend(t.flow.cc.iter().flat_map(|cc| cc.user_ids.clone()));
+            for user in named {
+                assert!(org.member(&user).is_some(), "{}'s flow names {user}, who is not a member", t.process_code);
+            }
+        }
+    }
 }
