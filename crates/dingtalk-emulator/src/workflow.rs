@@ -24,7 +24,7 @@ use crate::engine::{
     ActionFile, ApproverNode, EngineError, Instance, InstanceStatus, NewInstance, TargetSelectActioner, Task,
     TaskStatus, not_found,
 };
-use crate::forms::{FormContext, FormValue};
+use crate::forms::{FormContext, FormValue, StoredValue};
 use crate::org::Org;
 use crate::state::{Shared, State as EmuState, TokenProblem};
 use crate::templates::{CcPosition, Component};
@@ -788,7 +788,7 @@ struct ForecastRequest {
 
 /// `POST /v1.0/workflow/processes/forecast`: the steps the template would run for this originator and form, with
 /// the "originator picks" steps marked `isTargetSelect` (their `activityId` is the `actionerKey` of
-/// `targetSelectActioners`). The form is checked as for create, without the required rule's effect on routing.
+/// `targetSelectActioners`).
 async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body<ForecastRequest>) -> Response {
     let inner = || -> Result<Value, Fail> {
         let process_code = required_str(req.process_code, "processCode")?;
@@ -801,7 +801,24 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
         if dept_id != -1 && !user.dept_ids.contains(&dept_id) {
             return Err(bad("processInstanceInvalidParameter", format!("发起人不在部门 {dept_id} 中")));
         }
-        let form = crate::forms::validate(template, &values, &Lookup(&state)).map_err(|e| bad(e.code, &e.message))?;
+        // A forecast may come before the form is complete: values are matched to controls (by id or label) for
+        // the flow's conditions, but not checked.
+        let form: Vec<StoredValue> = values
+            .iter()
+            .filter_map(|v| {
+                let c = template.components().find(|c| {
+                    v.id.as_deref() == Some(c.props.id.as_str()) || v.name.as_deref() == Some(c.props.label.as_str())
+                })?;
+                Some(StoredValue {
+                    id: c.props.id.clone(),
+                    name: c.props.label.clone(),
+                    value: v.value.clone().unwrap_or_default(),
+                    ext_value: None,
+                    component_type: wire_name(&c.component_name),
+                    biz_alias: c.props.biz_alias.clone(),
+                })
+            })
+            .collect();
         let steps = state.approvals.forecast(&state.org, template, &user_id, &form);
         let mut prev = "sid-startevent".to_owned();
         let rules: Vec<Value> = steps
