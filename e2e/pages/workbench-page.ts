@@ -12,6 +12,7 @@ export class WorkbenchPage {
   readonly approver: Locator;
   readonly tasks: Locator;
   readonly calls: Locator;
+  readonly events: Locator;
 
   constructor(readonly page: Page) {
     this.phonePlatform = page.getByTestId("wb-phone-platform");
@@ -22,11 +23,20 @@ export class WorkbenchPage {
     this.approver = page.getByTestId("wb-approver");
     this.tasks = page.getByTestId("wb-tasks");
     this.calls = page.getByTestId("wb-calls");
+    this.events = page.getByTestId("wb-events");
   }
 
   async open(query: Record<string, string> = {}): Promise<this> {
     await this.page.goto(`${EMULATOR_URL}/_emulator/workbench?${new URLSearchParams(query)}`);
     return this;
+  }
+
+  task(taskId: string): Locator {
+    return this.page.getByTestId(`wb-task-${taskId}`);
+  }
+
+  agree(taskId: string): Locator {
+    return this.page.getByTestId(`wb-agree-${taskId}`);
   }
 
   /** The greeting of the app's home page inside a frame (see home-page.ts). */
