@@ -135,6 +135,14 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
       expect((await jsapi.calls()).map((c) => c.method)).toContain("biz.util.share");
     });
 
+    test("openLink opens the link in a new page", async () => {
+      const url = `${EMULATOR_URL}/_emulator/org`;
+      const popup = jsapi.context.waitForEvent("page");
+      expect((await jsapi.call("biz.util.openLink", { url })).ok).toBe(true);
+      expect((await popup).url()).toBe(url);
+      expect((await jsapi.calls()).find((c) => c.method === "biz.util.openLink")?.params.url).toBe(url);
+    });
+
     if (mobile) {
       test("the datepicker returns the date in the requested format, and cancel is a cancel", async () => {
         const picked = jsapi.call("biz.util.datepicker", { format: "yyyy-MM-dd", value: "2024-05-06" });
@@ -153,6 +161,18 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
         const outcome = await cancelled;
         expect(outcome.ok).toBe(false);
         if (!outcome.ok) expect(outcome.error).toMatchObject(CANCELLED);
+      });
+
+      test("setRight draws the nav button and each click reaches onSuccess", async () => {
+        await jsapi.page.evaluate(() => {
+          (window as any).clicks = 0;
+          (window as any).dd.biz.navigation.setRight({ show: true, text: "发起", onSuccess: () => (window as any).clicks++ });
+        });
+        const right = jsapi.page.getByTestId("dd-nav-right");
+        await expect(right).toHaveText("发起");
+        await right.click();
+        await right.click();
+        await expect.poll(() => jsapi.page.evaluate(() => (window as any).clicks)).toBe(2);
       });
 
       test("chosen returns the picked item", async () => {
