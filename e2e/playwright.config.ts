@@ -9,6 +9,7 @@ for (const name of ["SHENPI_URL", "EMULATOR_URL"]) {
 
 export default defineConfig({
   testDir: "./specs",
+  globalSetup: "./support/global-setup.ts",
   outputDir: "./test-results",
   fullyParallel: true,
   workers: 2,

@@ -1,13 +1,13 @@
-// `cargo xtask demo` opens the app in a simulated DingTalk container: Debian's Chromium set up exactly as the
-// Playwright suite does it (e2e/support/dingtalk-container.mjs). With a display it opens a
-// window and stays until the window closes; without one it logs in headless and saves a screenshot.
+// `cargo xtask demo` opens the emulator's workbench (/_emulator/workbench): the app in a phone and a desktop
+// DingTalk container, a user switcher, the approver panel and the event log. Debian's Chromium, launched as the
+// Playwright suite launches it. With a display it opens a window and stays until the window closes; without one
+// it waits for the phone frame to log in, headless, and saves a screenshot.
 //
-// usage: node js/demo-container.mjs <appUrl> <emulatorUrl> <userId> <screenshotPath>
+// usage: node js/demo-container.mjs <workbenchUrl> <userId> <screenshotPath>
 import { chromium } from "playwright-core";
-import { newContainerContext } from "../e2e/support/dingtalk-container.mjs";
 
-const [appUrl, emulatorUrl, userId, screenshot] = process.argv.slice(2);
-if (!screenshot) throw new Error("usage: demo-container.mjs <appUrl> <emulatorUrl> <userId> <screenshotPath>");
+const [workbenchUrl, userId, screenshot] = process.argv.slice(2);
+if (!screenshot) throw new Error("usage: demo-container.mjs <workbenchUrl> <userId> <screenshotPath>");
 
 const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const browser = await chromium.launch({
@@ -15,15 +15,15 @@ const browser = await chromium.launch({
   headless: !headed,
   args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
-const context = await newContainerContext(browser, emulatorUrl, { platform: "ios", userId });
-const page = await context.newPage();
-await page.goto(appUrl);
+const page = await browser.newPage({ viewport: { width: 1720, height: 920 }, locale: "zh-CN" });
+await page.goto(`${workbenchUrl}?${new URLSearchParams({ "phone-user": userId })}`);
+const phone = page.frameLocator("[data-testid=wb-phone-frame]");
 const outcome = await Promise.race([
-  page.getByTestId("user-name").waitFor({ timeout: 20_000 }).then(async () => `logged in as ${await page.getByTestId("user-name").textContent()}`),
-  page.getByTestId("login-error").waitFor({ timeout: 20_000 }).then(async () => `login failed: ${await page.getByTestId("login-error").textContent()}`),
-]);
+  phone.getByTestId("user-name").waitFor({ timeout: 20_000 }).then(async () => `logged in as ${await phone.getByTestId("user-name").textContent()}`),
+  phone.getByTestId("login-error").waitFor({ timeout: 20_000 }).then(async () => `login failed: ${await phone.getByTestId("login-error").textContent()}`),
+]).catch((e) => `no answer from the app: ${e.message}`);
 await page.screenshot({ path: screenshot });
-console.log(`simulated iOS DingTalk container: ${outcome}; screenshot ${screenshot}`);
+console.log(`workbench, phone frame (iOS container): ${outcome}; screenshot ${screenshot}`);
 if (headed) {
   await new Promise((resolve) => page.on("close", resolve));
 }

@@ -1,12 +1,14 @@
 // The suite's view of simulated DingTalk containers (the setup itself is shared with the demo, in
 // dingtalk-container.mjs), and the emulator's control calls the specs use.
 import type { Browser, BrowserContext, Page } from "@playwright/test";
+import { readFile } from "node:fs/promises";
 import { newContainerContext } from "./dingtalk-container.mjs";
+import { ORG_FIXTURE } from "./paths";
 
 export const EMULATOR_URL = process.env.EMULATOR_URL as string;
 
 export interface ContainerOptions {
-  platform?: "ios";
+  platform?: "ios" | "android" | "pc";
   /** The seeded user the container logs in as. */
   userId: string;
   /** Hand out this code instead of minting a fresh one (to replay a used code). */
@@ -39,4 +41,25 @@ export async function mintAuthCode(userId: string): Promise<string> {
   });
   if (!response.ok) throw new Error(`auth code: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()).code;
+}
+
+/** Exchanges a free-login code as the app's server would (gettoken, then getuserinfo); returns the userid. */
+export async function redeemAuthCode(code: string): Promise<string> {
+  const org = JSON.parse(await readFile(ORG_FIXTURE, "utf8"));
+  const token = await (
+    await fetch(`${EMULATOR_URL}/gettoken?appkey=${org.app.appKey}&appsecret=${encodeURIComponent(org.app.appSecret)}`)
+  ).json();
+  const response = await fetch(`${EMULATOR_URL}/topapi/v2/user/getuserinfo?access_token=${token.access_token}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code }),
+  });
+  const body = await response.json();
+  if (body.errcode !== 0) throw new Error(`getuserinfo refused the code: ${JSON.stringify(body)}`);
+  return body.result.userid;
+}
+
+/** The seeded organisation's corpId. */
+export async function corpId(): Promise<string> {
+  return JSON.parse(await readFile(ORG_FIXTURE, "utf8")).corp.corpId;
 }

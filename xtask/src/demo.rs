@@ -1,5 +1,6 @@
 //! `cargo xtask demo [--user USERID]`: builds the app, starts the DingTalk emulator and the server on fixed ports
-//! with a SQLite file under `data/`, opens the app in a simulated iOS DingTalk container, and runs until Ctrl-C.
+//! with a SQLite file under `data/`, opens the emulator's workbench (the app in simulated iOS/Android and desktop
+//! DingTalk containers, an approver panel, the event log), and runs until Ctrl-C.
 
 use crate::cmd::{Result, cmd, run};
 use crate::services::{Output, start_both};
@@ -23,25 +24,27 @@ pub fn demo(args: &[String]) -> Result {
     let database = format!("sqlite://{}", data.join("shenpi.db").display());
     let (emulator, mut server) = start_both("debug", EMULATOR_LISTEN, SERVER_LISTEN, &database, |_| Output::Terminal)?;
 
-    let screenshot = data.join(format!("demo-ios-{user}.png"));
-    let mut open =
-        cmd("node", &["js/demo-container.mjs", &server.url, &emulator.url, &user, &screenshot.to_string_lossy()]);
+    let workbench = format!("{}/_emulator/workbench", emulator.url);
+    let screenshot = data.join(format!("demo-workbench-{user}.png"));
+    let mut open = cmd("node", &["js/demo-container.mjs", &workbench, &user, &screenshot.to_string_lossy()]);
     if let Some(chromium) = crate::cmd::which("chromium") {
         open.env("CHROMIUM", chromium);
     }
     let opened = run(&mut open);
     if let Err(e) = opened {
-        println!("could not open the simulated container: {e}");
+        println!("could not open the workbench: {e}");
     }
 
     println!(
         "\nshenpi demo is running (Ctrl-C stops everything)\n\
          \n  app:                 {server}\n\
          \x20   in a plain browser: \"用钉钉账号登录\" leads to the emulator's web login page, where you pick a member\n\
-         \x20 simulated DingTalk:  iOS container as `{user}`: see the window, or the screenshot {shot}\n\
+         \x20 workbench:           {workbench}\n\
+         \x20   the app in iOS/Android and desktop DingTalk containers, any member, any approver: see the window,\n\
+         \x20   or the screenshot {shot}; it works in any browser on this machine\n\
          \x20 DingTalk emulator:   {emu}  (seeded org: {emu}/_emulator/org)\n\
          \x20 database:            {database}\n\
-         \n  another user:  cargo xtask demo --user lisi   (any userId from the seeded org)\n",
+         \n  another user in the phone:  cargo xtask demo --user lisi   (or switch in the workbench)\n",
         server = server.url,
         emu = emulator.url,
         shot = screenshot.display(),

@@ -109,9 +109,14 @@ fn binary(profile: &str, name: &str) -> PathBuf {
     crate::root().join("target").join(profile).join(name)
 }
 
-/// Starts the emulator alone (the built binary from `target/<profile>/`) with its built-in seed organisation.
-pub fn start_emulator(profile: &str, listen: &str, output: Output) -> Result<Service> {
-    Service::start("dingtalk-emulator", cmd(binary(profile, "dingtalk-emulator"), &["--listen", listen]), output)
+/// Starts the emulator alone (the built binary from `target/<profile>/`) with its built-in seed organisation;
+/// `app_url` is where its workbench and app proxy find the shenpi app.
+pub fn start_emulator(profile: &str, listen: &str, app_url: Option<&str>, output: Output) -> Result<Service> {
+    let mut emulator = cmd(binary(profile, "dingtalk-emulator"), &["--listen", listen]);
+    if let Some(url) = app_url {
+        emulator.args(["--app-url", url]);
+    }
+    Service::start("dingtalk-emulator", emulator, output)
 }
 
 /// Starts the emulator and the server (built binaries from `target/<profile>/`).
@@ -122,7 +127,10 @@ pub fn start_both(
     database_url: &str,
     output: impl Fn(&str) -> Output,
 ) -> Result<(Service, Service)> {
-    let emulator = start_emulator(profile, emulator_listen, output("dingtalk-emulator"))?;
+    // The workbench's frames are the app behind the emulator's proxy. With a fixed server port the emulator can be
+    // told now; on a random one the e2e suite tells it through /_emulator/app-url.
+    let app_url = (!server_listen.ends_with(":0")).then(|| format!("http://{server_listen}"));
+    let emulator = start_emulator(profile, emulator_listen, app_url.as_deref(), output("dingtalk-emulator"))?;
     let mut server = cmd(binary(profile, "shenpi-server"), &[]);
     server
         .env("SHENPI_LISTEN", server_listen)

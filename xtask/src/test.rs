@@ -133,7 +133,7 @@ fn fidelity() -> Result<Counts> {
     let scripts = fidelity_scripts()?;
     let work = crate::root().join("target/fidelity");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let emulator = start_emulator("debug", "127.0.0.1:0", Output::File(work.join("dingtalk-emulator.log")))?;
+    let emulator = start_emulator("debug", "127.0.0.1:0", None, Output::File(work.join("dingtalk-emulator.log")))?;
     println!("emulator {}  (log in {})", emulator.url, work.display());
     let mut total = Counts::default();
     for script in &scripts {

@@ -1,11 +1,11 @@
-//! The emulator's own routes under `/_emulator/`: what a test or the demo uses to steer it, and the scripts that
-//! turn a browser page into a simulated DingTalk container. Also the typed [`Control`] client for them.
+//! The emulator's own routes under `/_emulator/`: what a test or the demo uses to steer it (containers live in
+//! `container`, the workbench in `workbench`). Also the typed [`Control`] client for them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,8 +16,6 @@ use tower_http::cors::CorsLayer;
 use crate::org::Org;
 use crate::state::{Shared, State as EmuState};
 
-const IOS_CONTAINER_JS: &str = include_str!("../assets/container-ios.js");
-
 /// The control routes; CORS is open because container scripts call them from the app's origin.
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -26,7 +24,6 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/seed", post(seed))
         .route("/_emulator/org", get(org))
-        .route("/_emulator/container.js", get(container_script))
         .layer(CorsLayer::permissive())
 }
 
@@ -156,35 +153,6 @@ async fn org(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
         "departments": departments,
         "users": users,
     }))
-}
-
-#[derive(Deserialize)]
-struct ContainerQuery {
-    platform: Option<String>,
-    user: String,
-    code: Option<String>,
-}
-
-/// `GET /_emulator/container.js?platform=ios&user=USERID[&code=FIXED]`: the init script of a simulated container.
-/// `code` makes the container hand out that code every time, to replay a used one.
-async fn container_script(
-    State(shared): State<Arc<Shared>>,
-    headers: axum::http::HeaderMap,
-    Query(q): Query<ContainerQuery>,
-) -> Response {
-    let template = match q.platform.as_deref().unwrap_or("ios") {
-        "ios" => IOS_CONTAINER_JS,
-        other => {
-            return control_error(StatusCode::BAD_REQUEST, "badRequest", format!("unsupported platform {other}"));
-        }
-    };
-    if lock(&shared).org.user(&q.user).is_none() {
-        return control_error(StatusCode::NOT_FOUND, "userNotExist", format!("no user {}", q.user));
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let config = json!({ "origin": format!("http://{host}"), "userId": q.user, "fixedCode": q.code });
-    let script = template.replace("__CONTAINER_CONFIG__", &config.to_string());
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], script).into_response()
 }
 
 /// A typed client for the control routes, for tests and xtask.

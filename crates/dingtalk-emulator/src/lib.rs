@@ -10,7 +10,9 @@
 //! ```
 
 pub mod api;
+pub mod app_proxy;
 pub mod clock;
+pub mod container;
 pub mod control;
 pub mod engine;
 pub mod events;
@@ -23,6 +25,7 @@ pub mod push;
 pub mod state;
 pub mod stream;
 pub mod templates;
+pub mod workbench;
 pub mod workflow;
 
 use std::net::SocketAddr;
@@ -38,9 +41,16 @@ pub use control::Control;
 pub use org::Org;
 use state::Shared;
 
-/// The whole emulator as an axum router, for embedding or serving. Starts the event delivery workers, so it must
-/// be called inside a Tokio runtime.
+/// The whole emulator as an axum router, for embedding or serving, with the app proxy pointed at
+/// [`app_proxy::DEFAULT_APP_URL`]. Starts the event delivery workers, so it must be called inside a Tokio runtime.
 pub fn router(org: Org, clock: Clock) -> Router {
+    // The default is a constant, checked by a unit test, so failing here is a build defect.
+    let app_url = url::Url::parse(app_proxy::DEFAULT_APP_URL).expect("DEFAULT_APP_URL is a URL");
+    router_for_app(org, clock, app_url)
+}
+
+/// [`router`], with the app proxy (`*.app.localhost`, the workbench's frames) pointed at `app_url`.
+pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
     let shared = Arc::new(Shared::new(org, clock));
     push::spawn(shared.clone());
     stream::spawn(shared.clone());
@@ -57,12 +67,16 @@ pub fn router(org: Org, clock: Clock) -> Router {
         .merge(stream::socket_router())
         .merge(oauth::router())
         .merge(control::router())
+        .merge(container::router())
+        .merge(workbench::router())
         .merge(events::control_routes())
-        .merge(workflow::control_routes())
+        // Open to other origins: a container script on the app's origin uploads attachments here.
+        .merge(workflow::control_routes().layer(tower_http::cors::CorsLayer::permissive()))
         .merge(limits::control_routes())
         .merge(push::control_routes())
         .merge(stream::control_routes());
-    Router::new().merge(dingtalk).merge(emulator).layer(TraceLayer::new_for_http()).with_state(shared)
+    let all = Router::new().merge(dingtalk).merge(emulator).with_state(shared.clone());
+    app_proxy::wrap(all, shared, app_url).layer(TraceLayer::new_for_http())
 }
 
 /// A running emulator; it stops when dropped.

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use dingtalk_emulator::{Clock, Org, router};
+use dingtalk_emulator::{Clock, Org, router_for_app};
 use tracing_subscriber::EnvFilter;
 
 /// A faithful fake DingTalk open platform on localhost.
@@ -16,6 +16,9 @@ struct Args {
     /// An organisation fixture (JSON) to load instead of the built-in seed.
     #[arg(long, env = "EMULATOR_ORG")]
     org: Option<std::path::PathBuf>,
+    /// The app the workbench shows in simulated containers (shenpi's server), proxied on `*.app.localhost`.
+    #[arg(long, env = "EMULATOR_APP_URL", default_value = dingtalk_emulator::app_proxy::DEFAULT_APP_URL)]
+    app_url: url::Url,
 }
 
 #[tokio::main]
@@ -33,7 +36,8 @@ async fn main() -> anyhow::Result<()> {
     // xtask and the e2e suite read this line to learn the port.
     println!("dingtalk-emulator listening on http://{addr}");
     println!("  corpId {}  appKey {}  agentId {}", org.corp.corp_id, org.app.app_key, org.app.agent_id);
-    axum::serve(listener, router(org, Clock::default()))
+    println!("  workbench http://{addr}/_emulator/workbench  (app {})", args.app_url);
+    axum::serve(listener, router_for_app(org, Clock::default(), args.app_url))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
