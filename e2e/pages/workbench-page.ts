@@ -31,11 +31,11 @@ export class WorkbenchPage {
     return this;
   }
 
-  task(taskId: string): Locator {
+  task(taskId: number): Locator {
     return this.page.getByTestId(`wb-task-${taskId}`);
   }
 
-  agree(taskId: string): Locator {
+  agree(taskId: number): Locator {
     return this.page.getByTestId(`wb-agree-${taskId}`);
   }
 

@@ -24,7 +24,7 @@ export async function startGeneralApproval(
   originatorUserId: string,
   deptId: number,
   subject: string,
-): Promise<string | null> {
+): Promise<string> {
   const response = await fetch(`${EMULATOR_URL}/v1.0/workflow/processInstances`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-acs-dingtalk-access-token": await appToken() },
@@ -39,13 +39,12 @@ export async function startGeneralApproval(
     }),
   });
   const body = await response.json();
-  if (body.message === "not implemented yet") return null;
   if (!response.ok) throw new Error(`processInstances: ${JSON.stringify(body)}`);
   return body.instanceId;
 }
 
 /** A member's running tasks, from the emulator's control API. */
-export async function runningTasks(userId: string): Promise<Array<{ taskId: string; processInstanceId: string }>> {
+export async function runningTasks(userId: string): Promise<Array<{ taskId: number; processInstanceId: string }>> {
   const response = await fetch(`${EMULATOR_URL}/_emulator/tasks?userId=${encodeURIComponent(userId)}`);
   if (!response.ok) throw new Error(`tasks: HTTP ${response.status}`);
   return response.json();
