@@ -126,6 +126,20 @@ impl Emulator {
         &self.clock
     }
 
+    /// The app's access token, fetched as an app fetches it (`POST /v1.0/oauth2/accessToken`). One token per app
+    /// serves both hosts, so it also goes in a legacy `?access_token=`.
+    pub async fn app_token(&self) -> anyhow::Result<String> {
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/v1.0/oauth2/accessToken", self.uri()))
+            .json(&serde_json::json!({ "appKey": self.org.app.app_key, "appSecret": self.org.app.app_secret }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        body["accessToken"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("no accessToken in {body}"))
+    }
+
     /// A client for the control routes.
     pub fn control(&self) -> Control {
         Control::new(self.uri())

@@ -5,10 +5,7 @@ use dingtalk_emulator::workflow::UploadRequest;
 use serde_json::{Value, json};
 
 async fn token(emu: &Emulator) -> String {
-    let app = &emu.org().app;
-    let url = format!("{}/gettoken?appkey={}&appsecret={}", emu.uri(), app.app_key, app.app_secret);
-    let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+    emu.app_token().await.unwrap()
 }
 
 /// Starts a 通用审批 as zhangsan with these form values; the HTTP status and body.

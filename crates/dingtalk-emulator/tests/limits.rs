@@ -386,18 +386,7 @@ async fn workflow_calls_count_toward_the_month() {
 #[tokio::test]
 async fn a_create_that_times_out_still_created_the_instance() {
     let emu = frozen_emulator().await;
-    let app = &emu.org().app;
-    let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{}/v1.0/oauth2/accessToken", emu.uri()))
-        .json(&json!({"appKey": app.app_key, "appSecret": app.app_secret}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["accessToken"].as_str().unwrap();
+    let token = emu.app_token().await.unwrap();
     let rule = FaultRule {
         method: Some("POST".into()),
         commit_then_timeout_ms: Some(5_000),
@@ -408,7 +397,7 @@ async fn a_create_that_times_out_still_created_the_instance() {
     let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
     let err = impatient
         .post(format!("{}/v1.0/workflow/processInstances", emu.uri()))
-        .header("x-acs-dingtalk-access-token", token)
+        .header("x-acs-dingtalk-access-token", &token)
         .json(&json!({
             "processCode": "PROC-EMU-GENERAL",
             "originatorUserId": "zhangsan",

@@ -381,17 +381,10 @@ async fn an_agreed_approval_pushes_its_four_events_in_order() {
     let receiver = Receiver::new(&emu, TOKEN);
     register(&emu.control(), &receiver.serve().await).await;
 
-    let app = &emu.org().app;
-    let token: Value =
-        reqwest::get(format!("{}/gettoken?appkey={}&appsecret={}", emu.uri(), app.app_key, app.app_secret))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let token = emu.app_token().await.unwrap();
     let created: Value = reqwest::Client::new()
         .post(format!("{}/v1.0/workflow/processInstances", emu.uri()))
-        .header("x-acs-dingtalk-access-token", token["access_token"].as_str().unwrap())
+        .header("x-acs-dingtalk-access-token", &token)
         .json(&json!({
             "processCode": "PROC-EMU-GENERAL",
             "originatorUserId": "zhangsan",

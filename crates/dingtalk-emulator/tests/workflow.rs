@@ -17,19 +17,8 @@ struct Api {
 impl Api {
     async fn start() -> Self {
         let emu = Emulator::start().await.unwrap();
-        let http = reqwest::Client::new();
-        let app = &emu.org().app;
-        let body: Value = http
-            .post(format!("{}/v1.0/oauth2/accessToken", emu.uri()))
-            .json(&json!({"appKey": app.app_key, "appSecret": app.app_secret}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = body["accessToken"].as_str().unwrap().to_owned();
-        Self { emu, http, token }
+        let token = emu.app_token().await.unwrap();
+        Self { emu, http: reqwest::Client::new(), token }
     }
 
     async fn call_with(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
