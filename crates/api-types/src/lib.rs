@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/health`: the server is up and can reach its database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// Always `"ok"` when the server answers 200.
@@ -16,6 +17,7 @@ pub struct Health {
 
 /// `GET /api/config`: what the app needs before it can ask DingTalk for anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppConfig {
     /// The organisation's corpId (`ding...`), passed to `requestAuthCode`.
@@ -30,6 +32,7 @@ pub struct AppConfig {
 
 /// `POST /api/session`: log in with a free-login code from `runtime.permission.requestAuthCode`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthCodeLogin {
     /// The single-use code the DingTalk container handed the page.
@@ -38,6 +41,7 @@ pub struct AuthCodeLogin {
 
 /// `POST /api/session/oauth`: log in with the `authCode` DingTalk's web login put on the redirect URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthLogin {
     /// The single-use code from the redirect.
@@ -46,6 +50,7 @@ pub struct OAuthLogin {
 
 /// The answer to a successful login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     /// Opaque bearer token for `Authorization: Bearer ...`.
@@ -58,6 +63,7 @@ pub struct Session {
 
 /// A DingTalk user as shenpi shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     /// DingTalk's userid inside the organisation.
@@ -76,6 +82,7 @@ pub struct User {
 
 /// What went wrong, as a closed set the app can explain in words. Serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request body or a parameter is malformed (400).
@@ -105,6 +112,7 @@ pub enum ErrorCode {
 
 /// The one error body every `/api` endpoint answers with on a non-2xx status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiError {
     /// What went wrong, for the app to explain.

@@ -4,7 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
-mod routes;
+pub mod routes;
 pub mod store;
 
 use std::future::Future;
@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get};
 use dingtalk_client::DingTalk;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+use error::AppError;
 use store::Store;
 
 /// Largest request body the API accepts.
@@ -76,12 +78,25 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let dist = &state.settings.dist_dir;
     let spa = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let (api, doc) = routes::router().split_for_parts();
+    let doc = Arc::new(doc);
+    let api = api
+        .route("/api/openapi.json", get(move || std::future::ready(axum::Json(doc.as_ref().clone()))))
+        // Unknown paths below /api answer 404 with an `ApiError` body instead of the app.
+        .route("/api", any(|| async { AppError::NotFound }))
+        .route("/api/{*rest}", any(|| async { AppError::NotFound }))
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
     Router::new()
-        .nest("/api", routes::router())
+        .merge(api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())
+}
+
+/// The OpenAPI document of `/api`, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::router().split_for_parts().1
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.

@@ -1,34 +1,58 @@
 //! Every `/api` route, one function per endpoint, grouped by resource.
 
-use api_types::{AppConfig, AuthCodeLogin, Health, OAuthLogin, Session, User};
-use axum::Router;
+use api_types::{ApiError, AppConfig, AuthCodeLogin, Health, OAuthLogin, Session, User};
 use axum::http::StatusCode;
-use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{ABSOLUTE_TIMEOUT_SECS, CurrentUser, new_token, now};
 use crate::error::{AppError, Json};
 
-/// The `/api` routes, relative to `/api` (the caller nests them); unknown paths below `/api` answer 404 with
-/// an `ApiError` body instead of the app.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/config", get(config))
-        .route("/session", axum::routing::post(login_with_auth_code))
-        .route("/session/oauth", axum::routing::post(login_with_oauth_code))
-        .route("/me", get(me))
-        .fallback(|| async { AppError::NotFound })
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+/// The OpenAPI document's frame: title, the session token scheme and the shared error body. The paths come from
+/// the routes themselves (`routes!`), so a route cannot be served without being documented.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "shenpi API", description = "The shenpi app's backend: DingTalk login, approvals, inbox."),
+    components(schemas(ApiError)),
+    modifiers(&SessionToken)
+)]
+pub struct ApiDoc;
+
+/// Adds the `session` security scheme: the token from `POST /api/session`, as `Authorization: Bearer <token>`.
+struct SessionToken;
+
+impl utoipa::Modify for SessionToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("the session token")).build();
+        components.add_security_scheme("session", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The documented `/api` routes, with their paths already under `/api`.
+pub fn router() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(config))
+        .routes(routes!(login_with_auth_code))
+        .routes(routes!(login_with_oauth_code))
+        .routes(routes!(me));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 
 /// `GET /api/health`: 200 when the server and its database answer.
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, body = Health), (status = 500, body = ApiError, description = "the database is down")))]
 async fn health(state: axum::extract::State<AppState>) -> Result<Json<Health>, AppError> {
     state.store.ping().await?;
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
 }
 
 /// `GET /api/config`: corpId, agentId and clientId for the JSAPI.
+#[utoipa::path(get, path = "/config", tag = "session", responses((status = 200, body = AppConfig)))]
 async fn config(state: axum::extract::State<AppState>) -> Json<AppConfig> {
     let s = &state.settings;
     Json(AppConfig {
@@ -57,6 +81,13 @@ fn code_rejected(e: dingtalk_client::Error) -> AppError {
 }
 
 /// `POST /api/session`: exchanges a JSAPI free-login code for a session (code → userid → profile).
+#[utoipa::path(post, path = "/session", tag = "session", request_body = AuthCodeLogin, responses(
+    (status = 201, body = Session),
+    (status = 400, body = ApiError, description = "no code, or not JSON"),
+    (status = 401, body = ApiError, description = "`auth_code_invalid`: the code was used or has expired"),
+    (status = 502, body = ApiError, description = "DingTalk refused the app"),
+    (status = 503, body = ApiError, description = "DingTalk did not answer"),
+))]
 async fn login_with_auth_code(
     state: axum::extract::State<AppState>,
     Json(login): Json<AuthCodeLogin>,
@@ -67,6 +98,14 @@ async fn login_with_auth_code(
 
 /// `POST /api/session/oauth`: exchanges the `authCode` of DingTalk's web login for a session (code → user token →
 /// unionid → userid in this organisation → profile). Someone outside the organisation is refused.
+#[utoipa::path(post, path = "/session/oauth", tag = "session", request_body = OAuthLogin, responses(
+    (status = 201, body = Session),
+    (status = 400, body = ApiError, description = "no code, or not JSON"),
+    (status = 401, body = ApiError, description = "`auth_code_invalid`: the code was used or has expired"),
+    (status = 403, body = ApiError, description = "`not_a_member`: not in this organisation"),
+    (status = 502, body = ApiError, description = "DingTalk refused the app"),
+    (status = 503, body = ApiError, description = "DingTalk did not answer"),
+))]
 async fn login_with_oauth_code(
     state: axum::extract::State<AppState>,
     Json(login): Json<OAuthLogin>,
@@ -100,6 +139,10 @@ async fn start_session(state: &AppState, userid: &str, how: &str) -> Result<(Sta
 }
 
 /// `GET /api/me`: the logged-in user.
+#[utoipa::path(get, path = "/me", tag = "session", security(("session" = [])), responses(
+    (status = 200, body = User),
+    (status = 401, body = ApiError, description = "`unauthenticated`: no valid session"),
+))]
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)
 }
