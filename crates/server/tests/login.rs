@@ -7,14 +7,16 @@ use api_types::{ApiError, AppConfig, ErrorCode, Health, Session, User};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, app, run};
+use shenpi_server::{AppState, Config};
+
+mod common;
 
 struct Harness {
     emu: Emulator,
     base: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: common::Running,
 }
 
 async fn start() -> Harness {
@@ -37,14 +39,8 @@ async fn start() -> Harness {
         format!("--login-url={}", emu.uri()),
     ])
     .unwrap();
-    let state = AppState::from_config(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(run(listener, app(state), async {
-        let _ = rx.await;
-    }));
-    Harness { emu, base, http: reqwest::Client::new(), _dir: dir, _stop: tx }
+    let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
+    Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server }
 }
 
 fn write_dist(dist: &Path) {

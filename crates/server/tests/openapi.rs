@@ -8,14 +8,16 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use serde_json::Value;
-use shenpi_server::{AppState, Config, app, run};
+use shenpi_server::{AppState, Config};
+
+mod common;
 
 fn reviewed_copy() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
 }
 
 /// A server over a temporary SQLite file; DingTalk is never reached by these requests.
-async fn serve() -> (String, tempfile::TempDir, tokio::sync::oneshot::Sender<()>) {
+async fn serve() -> (String, tempfile::TempDir, common::Running) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("shenpi.db").display());
     let config = Config::try_parse_from([
@@ -31,14 +33,8 @@ async fn serve() -> (String, tempfile::TempDir, tokio::sync::oneshot::Sender<()>
         "--login-url=http://127.0.0.1:9",
     ])
     .unwrap();
-    let state = AppState::from_config(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(run(listener, app(state), async {
-        let _ = rx.await;
-    }));
-    (base, dir, tx)
+    let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
+    (server.base.clone(), dir, server)
 }
 
 #[tokio::test]

@@ -1,0 +1,21 @@
+//! What the server's integration tests share: serving an [`AppState`] on a random loopback port.
+
+use shenpi_server::{AppState, app, run};
+
+/// A server running in the background until the returned sender is dropped.
+pub struct Running {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Serves `state` on a random loopback port.
+pub async fn serve(state: AppState) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(run(listener, app(state), async {
+        let _ = rx.await;
+    }));
+    Running { base, _stop: tx }
+}
