@@ -66,6 +66,12 @@ pub const BUSY_LEGACY: (i64, &str) = (-1, "系统繁忙");
 /// `system.busy`/`systemBusy`; 500 `systemBusy` is the pair documented together for one endpoint
 /// (`/v1.0/oauth2/jsapiTickets`), so it is the one used.
 pub const BUSY_V1: (StatusCode, &str, &str) = (StatusCode::INTERNAL_SERVER_ERROR, "systemBusy", "系统繁忙");
+/// The legacy answer for an API the app has no permission for: errcode 88 with the cause in `sub_code` 60011
+/// (server-api.md §1.1, §1.3). The `sub_msg` wording is the emulator's.
+pub const NO_PERMISSION_SUB: (&str, &str) = ("60011", "应用尚未开通该接口的权限");
+/// The v1.0 answer for an API the app has no permission for (server-api.md §1.3).
+pub const NO_PERMISSION_V1: (StatusCode, &str, &str) =
+    (StatusCode::FORBIDDEN, "Forbidden.AccessDenied.AccessTokenPermissionDenied", "没有调用该接口的权限");
 /// The status of the IP-ban page. DingTalk documents "no errcode, an HTML page" without a status; 200 is the case a
 /// client is most likely to mishandle (it must not trust a 200 to carry JSON), so the emulator uses it.
 pub const HTML_BAN_STATUS: StatusCode = StatusCode::OK;
@@ -194,6 +200,10 @@ pub struct FaultRule {
     /// Answer the IP-ban HTML page instead of handling the call (server-api.md §1.4), with [`HTML_BAN_STATUS`].
     #[serde(default)]
     pub html_ban: bool,
+    /// Answer as DingTalk answers an app that lacks the permission for this API (an admin revoked it, or it was
+    /// never granted): legacy errcode 88 / sub_code 60011, v1.0 403 `AccessTokenPermissionDenied`.
+    #[serde(default)]
+    pub permission_denied: bool,
     /// Apply to the next N matching calls only, then expire (forever when absent). A matching call uses one up
     /// whether or not `errorRate` fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,13 +234,21 @@ impl FaultRule {
         if self.times == Some(0) {
             return Err("times must be at least 1 (omit it for a lasting rule)".into());
         }
-        let effects =
-            [self.error_rate > 0.0, self.latency_ms > 0, self.commit_then_timeout_ms.is_some(), self.html_ban];
+        let effects = [
+            self.error_rate > 0.0,
+            self.latency_ms > 0,
+            self.commit_then_timeout_ms.is_some(),
+            self.html_ban,
+            self.permission_denied,
+        ];
         if effects.iter().filter(|e| **e).count() == 0 {
-            return Err("a rule needs an effect: errorRate, latencyMs, commitThenTimeoutMs or htmlBan".into());
+            return Err(
+                "a rule needs an effect: errorRate, latencyMs, commitThenTimeoutMs, htmlBan or permissionDenied".into(),
+            );
         }
-        if self.html_ban && self.commit_then_timeout_ms.is_some() {
-            return Err("htmlBan and commitThenTimeoutMs exclude each other".into());
+        let answers = [self.html_ban, self.commit_then_timeout_ms.is_some(), self.permission_denied];
+        if answers.iter().filter(|e| **e).count() > 1 {
+            return Err("htmlBan, commitThenTimeoutMs and permissionDenied exclude each other".into());
         }
         Ok(())
     }
@@ -266,6 +284,8 @@ pub struct Fault {
     pub html_ban: bool,
     /// Answer "system busy".
     pub system_busy: bool,
+    /// Answer "no permission for this API".
+    pub permission_denied: bool,
     /// Handle, then hold the answer this long and drop the connection.
     pub commit_then_timeout: Option<Duration>,
 }
@@ -554,6 +574,7 @@ impl Limits {
             latency: Duration::from_millis(rule.latency_ms),
             html_ban: rule.html_ban,
             system_busy,
+            permission_denied: rule.permission_denied,
             commit_then_timeout: rule.commit_then_timeout_ms.map(Duration::from_millis),
         })
     }
@@ -585,6 +606,12 @@ pub async fn enforce(State(shared): State<Arc<Shared>>, req: Request, next: Next
     }
     if fault.system_busy {
         return host.legacy_or_v1(BUSY_LEGACY, BUSY_V1);
+    }
+    if fault.permission_denied {
+        return match host {
+            Host::Legacy => crate::oapi::fail_with_sub(88, NO_PERMISSION_SUB.0, NO_PERMISSION_SUB.1).into_response(),
+            Host::V1 => crate::api::api_error(NO_PERMISSION_V1.0, NO_PERMISSION_V1.1, NO_PERMISSION_V1.2),
+        };
     }
     let response = next.run(req).await;
     match fault.commit_then_timeout {

@@ -39,6 +39,17 @@ pub(crate) fn ok(payload: Value) -> Json<Value> {
     Json(Value::Object(body))
 }
 
+/// A legacy failure whose real cause is in `sub_code`/`sub_msg` (errcode 88), with DingTalk's `errmsg` shape.
+pub(crate) fn fail_with_sub(errcode: i64, sub_code: &str, sub_msg: &str) -> Json<Value> {
+    Json(json!({
+        "errcode": errcode,
+        "errmsg": format!("ding talk error[subcode={sub_code},submsg={sub_msg}]"),
+        "sub_code": sub_code,
+        "sub_msg": sub_msg,
+        "request_id": random_string(12).to_lowercase(),
+    }))
+}
+
 /// A legacy failure: still HTTP 200, with a non-zero `errcode`.
 pub(crate) fn fail(errcode: i64, errmsg: &str) -> Json<Value> {
     Json(json!({ "errcode": errcode, "errmsg": errmsg, "request_id": random_string(12).to_lowercase() }))

@@ -969,13 +969,7 @@ async fn jsapi_ticket_legacy(
 /// DingTalk answers errcode 88 with sub_code 60011 (server-api.md §1.1, §6).
 async fn legacy_refused(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> Json<Value> {
     let sub_msg = format!("应用尚未开通所需的权限：[{}]，该接口已不支持新增申请", uri.path());
-    Json(json!({
-        "errcode": 88,
-        "errmsg": format!("ding talk error[subcode=60011,submsg={sub_msg}]"),
-        "sub_code": "60011",
-        "sub_msg": sub_msg,
-        "request_id": crate::state::random_string(12).to_lowercase(),
-    }))
+    crate::oapi::fail_with_sub(88, "60011", &sub_msg)
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -412,3 +412,27 @@ async fn a_create_that_times_out_still_created_the_instance() {
     assert_eq!(instances.len(), 1, "the instance exists although the caller never heard of it");
     assert_eq!(instances[0].status, "RUNNING");
 }
+
+#[tokio::test]
+async fn a_permission_denied_rule_answers_as_for_an_app_without_the_permission() {
+    let emu = frozen_emulator().await;
+    let token = legacy_token(&emu).await;
+    let rule = FaultRule { permission_denied: true, ..FaultRule::on("/topapi/v2/user/get") };
+    emu.control().add_fault(&rule).await.unwrap();
+    let (status, body) =
+        post_json(&format!("{}/topapi/v2/user/get?access_token={token}", emu.uri()), json!({"userid": "zhangsan"}))
+            .await;
+    assert_eq!((status, &body["errcode"], &body["sub_code"]), (200, &json!(88), &json!("60011")), "{body}");
+    let rule = FaultRule { permission_denied: true, ..FaultRule::on("/v1.0/workflow/*") };
+    emu.control().add_fault(&rule).await.unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("{}/v1.0/workflow/processes/todoTasks/numbers?userId=zhangsan", emu.uri()))
+        .header("x-acs-dingtalk-access-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "Forbidden.AccessDenied.AccessTokenPermissionDenied");
+    let both = FaultRule { permission_denied: true, html_ban: true, ..FaultRule::on("/gettoken") };
+    assert!(emu.control().add_fault(&both).await.is_err(), "one answer per rule");
+}
