@@ -66,6 +66,17 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::NotAMember, En) => {
             ("Not a member", "This DingTalk account is not in the organisation. Log in with another one.")
         }
+        (ErrorCode::AppNotFound, Zh) => {
+            ("应用配置有误", "钉钉找不到这个应用（AppKey 或 AppSecret 不对），请联系管理员。")
+        }
+        (ErrorCode::AppNotFound, En) => (
+            "App misconfigured",
+            "DingTalk does not recognise this app (wrong AppKey or AppSecret). Contact your administrator.",
+        ),
+        (ErrorCode::PermissionMissing, Zh) => ("应用缺少权限", "应用还没有开通所需的钉钉接口权限，请联系管理员开通。"),
+        (ErrorCode::PermissionMissing, En) => {
+            ("Permission missing", "The app lacks a DingTalk permission it needs. Ask your administrator to grant it.")
+        }
         (ErrorCode::DingTalkRejected, Zh) => ("钉钉拒绝了请求", "应用配置或权限有误，请联系管理员。"),
         (ErrorCode::DingTalkRejected, En) => {
             ("DingTalk refused", "The app's setup or permissions are wrong; ask your admin.")

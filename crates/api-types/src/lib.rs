@@ -91,11 +91,15 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The free-login or OAuth code was already used or has expired (401).
     AuthCodeInvalid,
-    /// The page asked for a corpId that is not this app's organisation (400).
+    /// The organisation DingTalk logged the person in to is not this app's organisation (403).
     CorpMismatch,
     /// The DingTalk account logged in on the web is not a member of this organisation (403).
     NotAMember,
-    /// DingTalk refused the app: unknown app, bad secret or missing permission (502).
+    /// DingTalk does not know the app: its AppKey or AppSecret is wrong, or the app was removed (502).
+    AppNotFound,
+    /// The app lacks a DingTalk permission the call needs; an administrator must grant it (502).
+    PermissionMissing,
+    /// DingTalk refused the app for another reason (502).
     DingTalkRejected,
     /// DingTalk could not be reached or did not answer in time (503).
     DingTalkUnavailable,

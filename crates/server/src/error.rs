@@ -33,7 +33,16 @@ pub enum AppError {
     /// 404: nothing at this path, or not visible to the caller.
     #[error("not found")]
     NotFound,
-    /// 502: DingTalk refused the app (credentials, permission); detail logged.
+    /// 403: DingTalk logged the person in to another organisation than this app's.
+    #[error("logged in to another organisation")]
+    CorpMismatch,
+    /// 502: DingTalk does not know the app (AppKey/AppSecret wrong, app removed); detail logged.
+    #[error("DingTalk does not know the app: {0}")]
+    AppNotFound(dingtalk_client::Error),
+    /// 502: the app lacks a DingTalk permission the call needs; detail logged.
+    #[error("the app lacks a DingTalk permission: {0}")]
+    PermissionMissing(dingtalk_client::Error),
+    /// 502: DingTalk refused the app for another reason; detail logged.
     #[error("DingTalk refused: {0}")]
     DingTalkRejected(dingtalk_client::Error),
     /// 503: DingTalk did not answer; detail logged.
@@ -51,6 +60,15 @@ impl From<dingtalk_client::Error> for AppError {
             E::Http(_) => AppError::DingTalkUnavailable(e),
             E::Api { code, .. } if code == "-1" || code.eq_ignore_ascii_case("systemBusy") => {
                 AppError::DingTalkUnavailable(e)
+            }
+            // Credentials DingTalk does not accept (server-api.md §1.3, §2): the legacy token's 40001/40089/33001,
+            // the v1.0 token's `invalidClientIdOrSecret`.
+            E::Api { code, .. } if matches!(code.as_str(), "40001" | "40089" | "33001" | "invalidClientIdOrSecret") => {
+                AppError::AppNotFound(e)
+            }
+            // No permission for the API (60011, also as errcode 88's sub_code; v1.0 403).
+            E::Api { code, .. } if code == "60011" || code == "Forbidden.AccessDenied.AccessTokenPermissionDenied" => {
+                AppError::PermissionMissing(e)
             }
             _ => AppError::DingTalkRejected(e),
         }
@@ -79,6 +97,21 @@ impl AppError {
                 "this DingTalk account is not a member of the organisation".into(),
             ),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found".into()),
+            AppError::CorpMismatch => (
+                StatusCode::FORBIDDEN,
+                ErrorCode::CorpMismatch,
+                "DingTalk logged you in to another organisation than this app's".into(),
+            ),
+            AppError::AppNotFound(_) => (
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::AppNotFound,
+                "DingTalk does not know this app; check its AppKey and AppSecret".into(),
+            ),
+            AppError::PermissionMissing(_) => (
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::PermissionMissing,
+                "the app lacks a DingTalk permission; an administrator must grant it".into(),
+            ),
             AppError::DingTalkRejected(_) => {
                 (StatusCode::BAD_GATEWAY, ErrorCode::DingTalkRejected, "DingTalk refused the request".into())
             }

@@ -85,7 +85,7 @@ fn code_rejected(e: dingtalk_client::Error) -> AppError {
     (status = 201, body = Session),
     (status = 400, body = ApiError, description = "no code, or not JSON"),
     (status = 401, body = ApiError, description = "`auth_code_invalid`: the code was used or has expired"),
-    (status = 502, body = ApiError, description = "DingTalk refused the app"),
+    (status = 502, body = ApiError, description = "`app_not_found`, `permission_missing` or `ding_talk_rejected`"),
     (status = 503, body = ApiError, description = "DingTalk did not answer"),
 ))]
 async fn login_with_auth_code(
@@ -102,8 +102,8 @@ async fn login_with_auth_code(
     (status = 201, body = Session),
     (status = 400, body = ApiError, description = "no code, or not JSON"),
     (status = 401, body = ApiError, description = "`auth_code_invalid`: the code was used or has expired"),
-    (status = 403, body = ApiError, description = "`not_a_member`: not in this organisation"),
-    (status = 502, body = ApiError, description = "DingTalk refused the app"),
+    (status = 403, body = ApiError, description = "`not_a_member`: not in this organisation; `corp_mismatch`: logged in to another one"),
+    (status = 502, body = ApiError, description = "`app_not_found`, `permission_missing` or `ding_talk_rejected`"),
     (status = 503, body = ApiError, description = "DingTalk did not answer"),
 ))]
 async fn login_with_oauth_code(
@@ -112,6 +112,10 @@ async fn login_with_oauth_code(
 ) -> Result<(StatusCode, Json<Session>), AppError> {
     let oauth = state.dingtalk.oauth();
     let token = oauth.user_token(code_of(&login.auth_code)?).await.map_err(code_rejected)?;
+    // The person may have picked another of their organisations on DingTalk's login page.
+    if token.corp_id.as_deref().is_some_and(|corp| corp != state.settings.corp_id) {
+        return Err(AppError::CorpMismatch);
+    }
     let me = oauth.me(&token).await?;
     let userid = state.dingtalk.user().by_union_id(&me.union_id).await.map_err(|e| match e.api_code() {
         Some("60121") => AppError::NotAMember,

@@ -20,24 +20,34 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with(&[]).await
+}
+
+/// A harness whose server gets these `--flag=value` arguments instead of the defaults for the same flags.
+async fn start_with(extra: &[String]) -> Harness {
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     write_dist(&dist);
     let db = format!("sqlite://{}", dir.path().join("db/shenpi.db").display());
     let org = emu.org();
-    let config = Config::try_parse_from([
-        "shenpi-server".to_owned(),
-        format!("--database-url={db}"),
-        format!("--dist-dir={}", dist.display()),
-        format!("--corp-id={}", org.corp.corp_id),
-        format!("--agent-id={}", org.app.agent_id),
-        format!("--app-key={}", org.app.app_key),
-        format!("--app-secret={}", org.app.app_secret),
-        format!("--oapi-url={}", emu.uri()),
-        format!("--api-url={}", emu.uri()),
-        format!("--login-url={}", emu.uri()),
-    ])
+    let config = Config::try_parse_from(
+        [
+            "shenpi-server".to_owned(),
+            format!("--database-url={db}"),
+            format!("--dist-dir={}", dist.display()),
+            format!("--corp-id={}", org.corp.corp_id),
+            format!("--agent-id={}", org.app.agent_id),
+            format!("--app-key={}", org.app.app_key),
+            format!("--app-secret={}", org.app.app_secret),
+            format!("--oapi-url={}", emu.uri()),
+            format!("--api-url={}", emu.uri()),
+            format!("--login-url={}", emu.uri()),
+        ]
+        .into_iter()
+        .filter(|default| !extra.iter().any(|e| e.split('=').next() == default.split('=').next()))
+        .chain(extra.iter().cloned()),
+    )
     .unwrap();
     let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
     Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server }
@@ -220,4 +230,28 @@ async fn the_built_app_is_served_with_correct_content_types() {
         let got = res.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(got.starts_with(content_type), "{path}: {got}");
     }
+}
+
+#[tokio::test]
+async fn a_wrong_app_secret_is_app_not_found_not_a_generic_refusal() {
+    let h = start_with(&["--app-secret=not-the-secret".to_owned()]).await;
+    let code = h.emu.control().auth_code("zhangsan").await.unwrap();
+    assert_api_error(h.login(&code).await, StatusCode::BAD_GATEWAY, ErrorCode::AppNotFound).await;
+}
+
+#[tokio::test]
+async fn a_missing_dingtalk_permission_is_permission_missing() {
+    use dingtalk_emulator::limits::FaultRule;
+    let h = start().await;
+    let rule = FaultRule { permission_denied: true, ..FaultRule::on("/topapi/v2/user/get") };
+    h.emu.control().add_fault(&rule).await.unwrap();
+    let code = h.emu.control().auth_code("zhangsan").await.unwrap();
+    assert_api_error(h.login(&code).await, StatusCode::BAD_GATEWAY, ErrorCode::PermissionMissing).await;
+}
+
+#[tokio::test]
+async fn a_web_login_into_another_organisation_is_corp_mismatch() {
+    let h = start_with(&["--corp-id=dingsomeotherorg".to_owned()]).await;
+    let code = h.oauth_code("zhangsan").await;
+    assert_api_error(h.web_login(&code).await, StatusCode::FORBIDDEN, ErrorCode::CorpMismatch).await;
 }
