@@ -10,16 +10,7 @@ use crate::{DingTalk, Error, Result};
 impl DingTalk {
     /// POSTs `body` to `path` on the legacy host and decodes the envelope's payload as `T`.
     pub(crate) async fn legacy_post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
-        let token = self.inner.tokens.get(self).await?;
-        match self.legacy_send(path, &token, body).await {
-            Err(e) if e.is_token_error() => {
-                tracing::info!(path, code = e.api_code(), "DingTalk refused the access token; fetching a new one");
-                self.inner.tokens.invalidate(&token).await;
-                let token = self.inner.tokens.get(self).await?;
-                self.legacy_send(path, &token, body).await
-            }
-            other => other,
-        }
+        self.with_app_token(path, |token| async move { self.legacy_send(path, &token, body).await }).await
     }
 
     async fn legacy_send<T: DeserializeOwned>(&self, path: &str, token: &str, body: &impl Serialize) -> Result<T> {

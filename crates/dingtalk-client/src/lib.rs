@@ -12,11 +12,14 @@
 
 pub mod crypto;
 mod error;
+pub mod jsapi;
 mod legacy;
 pub mod oauth;
 mod token;
 pub mod user;
 mod v1;
+pub mod wire;
+pub mod workflow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +45,7 @@ struct Inner {
     app_key: String,
     app_secret: String,
     tokens: TokenCache,
+    jsapi_tickets: TokenCache,
 }
 
 impl std::fmt::Debug for Inner {
@@ -69,6 +73,16 @@ impl DingTalk {
     /// The web login (OAuth) for browsers outside DingTalk.
     pub fn oauth(&self) -> oauth::OAuthHandler<'_> {
         oauth::OAuthHandler::new(self)
+    }
+
+    /// The v1.0 approval API: instances, tasks, templates and their forms.
+    pub fn workflow(&self) -> workflow::WorkflowHandler<'_> {
+        workflow::WorkflowHandler::new(self)
+    }
+
+    /// The JSAPI ticket that `dd.config` signatures are made with (see [`jsapi::sign`]).
+    pub fn jsapi(&self) -> jsapi::JsapiHandler<'_> {
+        jsapi::JsapiHandler::new(self)
     }
 }
 
@@ -131,7 +145,15 @@ impl DingTalkBuilder {
             .user_agent(concat!("shenpi-dingtalk-client/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(DingTalk {
-            inner: Arc::new(Inner { http, oapi_url, api_url, app_key, app_secret, tokens: TokenCache::default() }),
+            inner: Arc::new(Inner {
+                http,
+                oapi_url,
+                api_url,
+                app_key,
+                app_secret,
+                tokens: TokenCache::default(),
+                jsapi_tickets: TokenCache::default(),
+            }),
         })
     }
 }

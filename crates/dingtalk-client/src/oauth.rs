@@ -72,11 +72,11 @@ impl<'a> OAuthHandler<'a> {
             code: auth_code,
             grant_type: "authorization_code",
         };
-        self.dt.v1_send(Method::POST, "/v1.0/oauth2/userAccessToken", None, Some(&body)).await
+        self.dt.v1_send(Method::POST, "/v1.0/oauth2/userAccessToken", None, &[], Some(&body)).await
     }
 
     /// Who the user token belongs to.
     pub async fn me(&self, token: &UserToken) -> Result<Me> {
-        self.dt.v1_send(Method::GET, "/v1.0/contact/users/me", Some(&token.access_token), None::<&()>).await
+        self.dt.v1_send(Method::GET, "/v1.0/contact/users/me", Some(&token.access_token), &[], None::<&()>).await
     }
 }

@@ -1,6 +1,8 @@
-//! The app access token: fetched once, shared by every call, refreshed ahead of expiry. Holding the lock while
-//! fetching makes the refresh single-flight: callers that arrive meanwhile wait for the one request.
+//! Short-lived app credentials (the access token, the JSAPI ticket): fetched once, shared by every call, refreshed
+//! ahead of expiry. Holding the lock while fetching makes the refresh single-flight: callers that arrive meanwhile
+//! wait for the one request.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -12,6 +14,7 @@ use crate::{DingTalk, Error, Result};
 /// Refresh this long before DingTalk's expiry (or a fifth of the lifetime, when that is shorter).
 const REFRESH_MARGIN: Duration = Duration::from_secs(600);
 
+/// One cached credential and when to fetch it again.
 #[derive(Default)]
 pub(crate) struct TokenCache {
     slot: Mutex<Option<Cached>>,
@@ -22,26 +25,29 @@ struct Cached {
     refresh_after: Instant,
 }
 
-#[derive(Deserialize)]
-struct GettokenResponse {
-    access_token: String,
-    expires_in: u64,
+/// A freshly fetched credential and how long DingTalk says it lives.
+pub(crate) struct Fresh {
+    pub(crate) value: String,
+    pub(crate) lifetime: Duration,
 }
 
 impl TokenCache {
-    /// A valid token, from the cache or freshly fetched.
-    pub(crate) async fn get(&self, dt: &DingTalk) -> Result<String> {
+    /// The cached value while it is fresh, else the one `fetch` brings (and caches).
+    pub(crate) async fn get_or_fetch<F, Fut>(&self, fetch: F) -> Result<String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fresh>>,
+    {
         let mut slot = self.slot.lock().await;
         if let Some(cached) = slot.as_ref()
             && Instant::now() < cached.refresh_after
         {
             return Ok(cached.token.clone());
         }
-        let fresh = fetch(dt).await?;
-        let lifetime = Duration::from_secs(fresh.expires_in);
-        let margin = REFRESH_MARGIN.min(lifetime / 5);
-        *slot = Some(Cached { token: fresh.access_token.clone(), refresh_after: Instant::now() + lifetime - margin });
-        Ok(fresh.access_token)
+        let fresh = fetch().await?;
+        let margin = REFRESH_MARGIN.min(fresh.lifetime / 5);
+        *slot = Some(Cached { token: fresh.value.clone(), refresh_after: Instant::now() + fresh.lifetime - margin });
+        Ok(fresh.value)
     }
 
     /// Forgets `token` after DingTalk refused it, unless another caller already replaced it.
@@ -53,8 +59,38 @@ impl TokenCache {
     }
 }
 
+impl DingTalk {
+    /// A valid app access token, from the cache or freshly fetched.
+    pub(crate) async fn app_token(&self) -> Result<String> {
+        self.inner.tokens.get_or_fetch(|| fetch(self)).await
+    }
+
+    /// Runs `call` with the app token; when DingTalk refuses the token, fetches a new one and runs it once more.
+    pub(crate) async fn with_app_token<T, F, Fut>(&self, path: &str, call: F) -> Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let token = self.app_token().await?;
+        match call(token.clone()).await {
+            Err(e) if e.is_token_error() => {
+                tracing::info!(path, code = e.api_code(), "DingTalk refused the access token; fetching a new one");
+                self.inner.tokens.invalidate(&token).await;
+                call(self.app_token().await?).await
+            }
+            other => other,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct GettokenResponse {
+    access_token: String,
+    expires_in: u64,
+}
+
 /// `GET /gettoken?appkey=&appsecret=` on the legacy host (server-api.md §2).
-async fn fetch(dt: &DingTalk) -> Result<GettokenResponse> {
+async fn fetch(dt: &DingTalk) -> Result<Fresh> {
     let inner = &dt.inner;
     tracing::debug!(app_key = %inner.app_key, "fetching DingTalk access token");
     let response = inner
@@ -69,5 +105,5 @@ async fn fetch(dt: &DingTalk) -> Result<GettokenResponse> {
     if token.access_token.is_empty() {
         return Err(Error::Decode { path: "access_token".into(), message: "empty token".into(), body });
     }
-    Ok(token)
+    Ok(Fresh { value: token.access_token, lifetime: Duration::from_secs(token.expires_in) })
 }

@@ -1,5 +1,6 @@
 //! Calls to the v1.0 host: JSON in and out, the token in `x-acs-dingtalk-access-token`, and errors as an HTTP
-//! status with `{code, message, requestid}` (server-api.md §1.2), turned into [`Error::Api`].
+//! status with `{code, message, requestid}` (server-api.md §1.2), turned into [`Error::Api`]. Calls made with the app
+//! token get one retry with a fresh token when DingTalk refuses it.
 
 use reqwest::Method;
 use serde::Serialize;
@@ -8,13 +9,32 @@ use serde_json::Value;
 
 use crate::{DingTalk, Error, Result};
 
+/// Query parameters of a v1.0 GET, in order.
+pub(crate) type Query<'a> = &'a [(&'a str, String)];
+
 impl DingTalk {
+    /// Sends a v1.0 request with the app token and decodes a 2xx body as `T`.
+    pub(crate) async fn v1_app<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Query<'_>,
+        body: Option<&impl Serialize>,
+    ) -> Result<T> {
+        self.with_app_token(path, |token| {
+            let method = method.clone();
+            async move { self.v1_send(method, path, Some(&token), query, body).await }
+        })
+        .await
+    }
+
     /// Sends a v1.0 request with `token` (an app or a user token) and decodes a 2xx body as `T`.
     pub(crate) async fn v1_send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         token: Option<&str>,
+        query: Query<'_>,
         body: Option<&impl Serialize>,
     ) -> Result<T> {
         let mut request = self
@@ -22,6 +42,9 @@ impl DingTalk {
             .http
             .request(method, format!("{}{path}", self.inner.api_url))
             .header("accept", "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
         if let Some(token) = token {
             request = request.header("x-acs-dingtalk-access-token", token);
         }
