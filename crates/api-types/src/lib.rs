@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod form;
+
 /// `GET /api/health`: the server is up and can reach its database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
