@@ -14,7 +14,7 @@ impl DingTalk {
         match self.legacy_send(path, &token, body).await {
             Err(e) if e.is_token_error() => {
                 tracing::info!(path, code = e.api_code(), "DingTalk refused the access token; fetching a new one");
-                self.inner.tokens.invalidate(&token).await;
+                self.inner.tokens.invalidate(&token);
                 let token = self.inner.tokens.get(self).await?;
                 self.legacy_send(path, &token, body).await
             }
@@ -23,17 +23,11 @@ impl DingTalk {
     }
 
     async fn legacy_send<T: DeserializeOwned>(&self, path: &str, token: &str, body: &impl Serialize) -> Result<T> {
-        let response = self
-            .inner
-            .http
-            .post(format!("{}{path}", self.inner.oapi_url))
-            .query(&[("access_token", token)])
-            .json(body)
-            .send()
-            .await?;
-        let text = response.text().await?;
-        check_envelope(&text)?;
-        Error::decode(&text)
+        let request =
+            self.inner.http.post(format!("{}{path}", self.inner.oapi_url)).query(&[("access_token", token)]).json(body);
+        let answer = self.execute(request.build()?).await?;
+        check_envelope(&answer.body)?;
+        Error::decode(&answer.body)
     }
 }
 

@@ -1,10 +1,11 @@
-//! The app access token: fetched once, shared by every call, refreshed ahead of expiry. Holding the lock while
-//! fetching makes the refresh single-flight: callers that arrive meanwhile wait for the one request.
+//! The app access token: fetched once, shared by every call, refreshed ahead of expiry (server-api.md §2: valid
+//! 7200 s, refresh about 10 minutes early). Fetching is single-flight: one caller fetches while the others either
+//! keep using the still-valid token (a refresh ahead of expiry) or wait for that one request (no valid token).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
 use crate::legacy::check_envelope;
 use crate::{DingTalk, Error, Result};
@@ -14,12 +15,46 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(600);
 
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    slot: Mutex<Option<Cached>>,
+    /// The token in use; held only to read or replace it, never across a request.
+    current: Mutex<Option<Cached>>,
+    /// Held by the one caller fetching a token.
+    fetching: tokio::sync::Mutex<()>,
 }
 
+#[derive(Clone)]
 struct Cached {
     token: String,
     refresh_after: Instant,
+    expires_at: Instant,
+}
+
+/// How usable a cached token is at some instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Use it.
+    Fresh,
+    /// Still valid, but within the refresh margin: one caller should fetch the next.
+    Ageing,
+    /// Past DingTalk's expiry.
+    Expired,
+}
+
+impl Cached {
+    /// A token fetched at `fetched_at` that DingTalk says lives `lifetime`.
+    fn new(token: String, fetched_at: Instant, lifetime: Duration) -> Self {
+        let margin = REFRESH_MARGIN.min(lifetime / 5);
+        Self { token, refresh_after: fetched_at + lifetime - margin, expires_at: fetched_at + lifetime }
+    }
+
+    fn freshness(&self, now: Instant) -> Freshness {
+        if now < self.refresh_after {
+            Freshness::Fresh
+        } else if now < self.expires_at {
+            Freshness::Ageing
+        } else {
+            Freshness::Expired
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -29,26 +64,55 @@ struct GettokenResponse {
 }
 
 impl TokenCache {
+    /// The cached token and how fresh it is now.
+    fn peek(&self) -> Option<(String, Freshness)> {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        current.as_ref().map(|c| (c.token.clone(), c.freshness(Instant::now())))
+    }
+
     /// A valid token, from the cache or freshly fetched.
     pub(crate) async fn get(&self, dt: &DingTalk) -> Result<String> {
-        let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref()
-            && Instant::now() < cached.refresh_after
-        {
-            return Ok(cached.token.clone());
+        match self.peek() {
+            Some((token, Freshness::Fresh)) => Ok(token),
+            Some((token, Freshness::Ageing)) => {
+                // Another caller is refreshing: the current token is still good meanwhile.
+                let Ok(_fetching) = self.fetching.try_lock() else { return Ok(token) };
+                if let Some((fresh, Freshness::Fresh)) = self.peek() {
+                    return Ok(fresh);
+                }
+                match self.fetch(dt).await {
+                    Ok(fresh) => Ok(fresh),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "refreshing the DingTalk access token failed; the old one is still valid");
+                        Ok(token)
+                    }
+                }
+            }
+            Some((_, Freshness::Expired)) | None => {
+                let _fetching = self.fetching.lock().await;
+                if let Some((token, Freshness::Fresh | Freshness::Ageing)) = self.peek() {
+                    return Ok(token);
+                }
+                self.fetch(dt).await
+            }
         }
+    }
+
+    /// Fetches a token and caches it; the caller holds `fetching`.
+    async fn fetch(&self, dt: &DingTalk) -> Result<String> {
+        let fetched_at = Instant::now();
         let fresh = fetch(dt).await?;
-        let lifetime = Duration::from_secs(fresh.expires_in);
-        let margin = REFRESH_MARGIN.min(lifetime / 5);
-        *slot = Some(Cached { token: fresh.access_token.clone(), refresh_after: Instant::now() + lifetime - margin });
-        Ok(fresh.access_token)
+        let cached = Cached::new(fresh.access_token, fetched_at, Duration::from_secs(fresh.expires_in));
+        let token = cached.token.clone();
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(cached);
+        Ok(token)
     }
 
     /// Forgets `token` after DingTalk refused it, unless another caller already replaced it.
-    pub(crate) async fn invalidate(&self, token: &str) {
-        let mut slot = self.slot.lock().await;
-        if slot.as_ref().is_some_and(|c| c.token == token) {
-            *slot = None;
+    pub(crate) fn invalidate(&self, token: &str) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|c| c.token == token) {
+            *current = None;
         }
     }
 }
@@ -57,17 +121,61 @@ impl TokenCache {
 async fn fetch(dt: &DingTalk) -> Result<GettokenResponse> {
     let inner = &dt.inner;
     tracing::debug!(app_key = %inner.app_key, "fetching DingTalk access token");
-    let response = inner
+    let request = inner
         .http
         .get(format!("{}/gettoken", inner.oapi_url))
-        .query(&[("appkey", inner.app_key.as_str()), ("appsecret", inner.app_secret.as_str())])
-        .send()
-        .await?;
-    let body = response.text().await?;
-    check_envelope(&body)?;
-    let token: GettokenResponse = Error::decode(&body)?;
+        .query(&[("appkey", inner.app_key.as_str()), ("appsecret", inner.app_secret.as_str())]);
+    let answer = dt.execute(request.build()?).await?;
+    check_envelope(&answer.body)?;
+    let token: GettokenResponse = Error::decode(&answer.body)?;
     if token.access_token.is_empty() {
-        return Err(Error::Decode { path: "access_token".into(), message: "empty token".into(), body });
+        return Err(Error::Decode { path: "access_token".into(), message: "empty token".into(), body: answer.body });
     }
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_refreshed_ten_minutes_before_it_expires() {
+        let t0 = Instant::now();
+        let cached = Cached::new("t".into(), t0, Duration::from_secs(7200));
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(6599)), Freshness::Fresh);
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(6600)), Freshness::Ageing);
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(7199)), Freshness::Ageing);
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(7200)), Freshness::Expired);
+    }
+
+    #[tokio::test]
+    async fn a_thousand_cold_callers_make_one_token_request() {
+        let emu = dingtalk_emulator::Emulator::start().await.unwrap();
+        let app = &emu.org().app;
+        let dt = DingTalk::builder().app_key(&app.app_key).app_secret(&app.app_secret).base_url(emu.uri());
+        let dt = dt.build().unwrap();
+
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..1_000 {
+            let dt = dt.clone();
+            callers.spawn(async move { dt.inner.tokens.get(&dt).await });
+        }
+        let tokens: std::collections::HashSet<String> =
+            callers.join_all().await.into_iter().map(|token| token.unwrap()).collect();
+
+        assert_eq!(tokens.len(), 1, "every caller got the same token");
+        let counts = emu.control().calls().await.unwrap();
+        let gettoken: Vec<_> = counts.apis.iter().filter(|api| api.path == "/gettoken").collect();
+        assert_eq!(gettoken.len(), 1);
+        assert_eq!(gettoken[0].month_calls, 1, "{gettoken:?}");
+        assert_eq!(gettoken[0].seconds.iter().map(|s| s.refused).sum::<u32>(), 0);
+    }
+
+    #[test]
+    fn a_short_lived_token_is_refreshed_in_its_last_fifth() {
+        let t0 = Instant::now();
+        let cached = Cached::new("t".into(), t0, Duration::from_secs(100));
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(79)), Freshness::Fresh);
+        assert_eq!(cached.freshness(t0 + Duration::from_secs(80)), Freshness::Ageing);
+    }
 }
