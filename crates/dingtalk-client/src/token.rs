@@ -148,27 +148,59 @@ mod tests {
         assert_eq!(cached.freshness(t0 + Duration::from_secs(7200)), Freshness::Expired);
     }
 
-    #[tokio::test]
-    async fn a_thousand_cold_callers_make_one_token_request() {
-        let emu = dingtalk_emulator::Emulator::start().await.unwrap();
+    fn client(emu: &dingtalk_emulator::Emulator) -> DingTalk {
         let app = &emu.org().app;
-        let dt = DingTalk::builder().app_key(&app.app_key).app_secret(&app.app_secret).base_url(emu.uri());
-        let dt = dt.build().unwrap();
+        DingTalk::builder().app_key(&app.app_key).app_secret(&app.app_secret).base_url(emu.uri()).build().unwrap()
+    }
 
+    /// Asks the cache for a token from `n` concurrent callers; returns the distinct tokens they got.
+    async fn concurrent_gets(dt: &DingTalk, n: usize) -> std::collections::HashSet<String> {
         let mut callers = tokio::task::JoinSet::new();
-        for _ in 0..1_000 {
+        for _ in 0..n {
             let dt = dt.clone();
             callers.spawn(async move { dt.inner.tokens.get(&dt).await });
         }
-        let tokens: std::collections::HashSet<String> =
-            callers.join_all().await.into_iter().map(|token| token.unwrap()).collect();
+        callers.join_all().await.into_iter().map(|token| token.unwrap()).collect()
+    }
+
+    /// How many `/gettoken` calls reached the emulator, after checking none was refused.
+    async fn gettoken_calls(emu: &dingtalk_emulator::Emulator) -> u64 {
+        let counts = emu.control().calls().await.unwrap();
+        let Some(gettoken) = counts.apis.iter().find(|api| api.path == "/gettoken") else { return 0 };
+        assert_eq!(gettoken.seconds.iter().map(|s| s.refused).sum::<u32>(), 0, "{gettoken:?}");
+        gettoken.month_calls
+    }
+
+    #[tokio::test]
+    async fn a_thousand_cold_callers_make_one_token_request() {
+        let emu = dingtalk_emulator::Emulator::start().await.unwrap();
+        let dt = client(&emu);
+
+        let tokens = concurrent_gets(&dt, 1_000).await;
 
         assert_eq!(tokens.len(), 1, "every caller got the same token");
-        let counts = emu.control().calls().await.unwrap();
-        let gettoken: Vec<_> = counts.apis.iter().filter(|api| api.path == "/gettoken").collect();
-        assert_eq!(gettoken.len(), 1);
-        assert_eq!(gettoken[0].month_calls, 1, "{gettoken:?}");
-        assert_eq!(gettoken[0].seconds.iter().map(|s| s.refused).sum::<u32>(), 0);
+        assert_eq!(gettoken_calls(&emu).await, 1);
+    }
+
+    #[tokio::test]
+    async fn an_ageing_token_is_refreshed_by_one_caller_while_the_others_keep_using_it() {
+        let emu = dingtalk_emulator::Emulator::start().await.unwrap();
+        let dt = client(&emu);
+        let now = Instant::now();
+        let ageing = Cached {
+            token: "still-valid".into(),
+            refresh_after: now - Duration::from_secs(1),
+            expires_at: now + Duration::from_secs(300),
+        };
+        *dt.inner.tokens.current.lock().unwrap() = Some(ageing);
+
+        let tokens = concurrent_gets(&dt, 200).await;
+
+        assert_eq!(gettoken_calls(&emu).await, 1, "one refresh");
+        let fresh = emu.app_token().await.unwrap();
+        assert!(tokens.iter().all(|t| *t == fresh || t == "still-valid"), "{tokens:?}");
+        assert!(tokens.contains("still-valid"), "callers did not wait for the refresh");
+        assert_eq!(dt.inner.tokens.peek(), Some((fresh, Freshness::Fresh)));
     }
 
     #[test]
