@@ -1,5 +1,9 @@
-//! The client's one error type: DingTalk said no (`Api`), its answer made no sense (`Decode`), or the network
-//! failed (`Http`).
+//! The client's one error type: DingTalk said no (`Api`), DingTalk is holding the app back (`Throttled`), its
+//! answer made no sense (`Decode`), or the network failed (`Http`).
+
+use std::time::Duration;
+
+use crate::Throttle;
 
 /// Everything a DingTalk call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +18,15 @@ pub enum Error {
         message: String,
         /// DingTalk's request id, for support tickets.
         request_id: Option<String>,
+    },
+    /// DingTalk throttled the call and the client gave up waiting, or did not send it at all (during an IP ban, a
+    /// pause longer than the call may wait, or when the monthly quota is used up). Try again after `retry_after`.
+    #[error("DingTalk is throttling calls ({kind}); retry after {retry_after:?}")]
+    Throttled {
+        /// Which limit.
+        kind: Throttle,
+        /// How long until the limit should have passed (for the monthly quota: the next month in UTC+8).
+        retry_after: Duration,
     },
     /// The answer was not what DingTalk documents; `path` is where decoding stopped and `body` what came.
     #[error("cannot decode DingTalk's answer at `{path}`: {message}")]

@@ -14,17 +14,11 @@ impl DingTalk {
     }
 
     async fn legacy_send<T: DeserializeOwned>(&self, path: &str, token: &str, body: &impl Serialize) -> Result<T> {
-        let response = self
-            .inner
-            .http
-            .post(format!("{}{path}", self.inner.oapi_url))
-            .query(&[("access_token", token)])
-            .json(body)
-            .send()
-            .await?;
-        let text = response.text().await?;
-        check_envelope(&text)?;
-        Error::decode(&text)
+        let request =
+            self.inner.http.post(format!("{}{path}", self.inner.oapi_url)).query(&[("access_token", token)]).json(body);
+        let answer = self.execute(request.build()?).await?;
+        check_envelope(&answer.body)?;
+        Error::decode(&answer.body)
     }
 }
 

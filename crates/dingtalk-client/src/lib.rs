@@ -1,6 +1,9 @@
 //! A typed async client for DingTalk's open platform: the legacy host (`oapi.dingtalk.com`, snake_case, `errcode`
 //! envelope) and the new one (`api.dingtalk.com`, `/v1.0`, camelCase, HTTP status errors).
 //!
+//! Every request waits for its API's turn (15 calls per second per API by default) and throttling answers are
+//! retried after a pause or turned into [`Error::Throttled`]; see [`Backoff`] and [`DingTalkBuilder::rate_limit`].
+//!
 //! ```no_run
 //! # async fn demo() -> dingtalk_client::Result<()> {
 //! let dt = dingtalk_client::DingTalk::builder().app_key("key").app_secret("secret").build()?;
@@ -15,16 +18,20 @@ mod error;
 pub mod jsapi;
 mod legacy;
 pub mod oauth;
+mod throttle;
 mod token;
 pub mod user;
 mod v1;
 pub mod wire;
 pub mod workflow;
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{Error, Result};
+use throttle::Throttler;
+pub use throttle::{Backoff, DEFAULT_RATE_LIMIT, Throttle};
 use token::TokenCache;
 
 /// DingTalk's real legacy host.
@@ -46,6 +53,7 @@ struct Inner {
     app_secret: String,
     tokens: TokenCache,
     jsapi_tickets: TokenCache,
+    throttler: Throttler,
 }
 
 impl std::fmt::Debug for Inner {
@@ -94,6 +102,9 @@ pub struct DingTalkBuilder {
     oapi_url: Option<String>,
     api_url: Option<String>,
     timeout: Option<Duration>,
+    rate_limit: Option<u32>,
+    unlimited: bool,
+    backoff: Backoff,
 }
 
 impl DingTalkBuilder {
@@ -133,7 +144,29 @@ impl DingTalkBuilder {
         self
     }
 
-    /// Builds the client; fails when a credential is missing or a URL does not parse.
+    /// Calls per second the client allows itself to each API (method and path), on both hosts; defaults to
+    /// [`DEFAULT_RATE_LIMIT`]. DingTalk refuses a 21st call in a second; clones of a client share the limit, other
+    /// clients and processes do not, so leave room for them. Zero is refused by [`DingTalkBuilder::build`].
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = Some(per_second);
+        self.unlimited = false;
+        self
+    }
+
+    /// Sends every call at once, without the client's own limiter (throttling answers are still handled). For
+    /// tests that provoke DingTalk's limits, or a caller that paces calls itself.
+    pub fn no_rate_limit(mut self) -> Self {
+        self.unlimited = true;
+        self
+    }
+
+    /// How the client waits when DingTalk throttles it; defaults to [`Backoff::default`].
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Builds the client; fails when a credential is missing, a URL does not parse or the rate limit is zero.
     pub fn build(self) -> Result<DingTalk> {
         let app_key = self.app_key.filter(|k| !k.is_empty()).ok_or(Error::Config("app_key is required".into()))?;
         let app_secret =
@@ -144,17 +177,18 @@ impl DingTalkBuilder {
             .timeout(self.timeout.unwrap_or(Duration::from_secs(10)))
             .user_agent(concat!("shenpi-dingtalk-client/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(DingTalk {
-            inner: Arc::new(Inner {
-                http,
-                oapi_url,
-                api_url,
-                app_key,
-                app_secret,
-                tokens: TokenCache::default(),
-                jsapi_tickets: TokenCache::default(),
-            }),
-        })
+        let per_second = match self.unlimited {
+            true => None,
+            false => Some(
+                NonZeroU32::new(self.rate_limit.unwrap_or(DEFAULT_RATE_LIMIT))
+                    .ok_or(Error::Config("rate_limit must be at least 1 call per second".into()))?,
+            ),
+        };
+        let throttler = Throttler::new(per_second, self.backoff);
+        let tokens = TokenCache::default();
+        let jsapi_tickets = TokenCache::default();
+        let inner = Inner { http, oapi_url, api_url, app_key, app_secret, tokens, jsapi_tickets, throttler };
+        Ok(DingTalk { inner: Arc::new(inner) })
     }
 }
 
@@ -183,5 +217,7 @@ mod tests {
         assert!(matches!(DingTalk::builder().app_key("k").build(), Err(Error::Config(_))));
         let bad = DingTalk::builder().app_key("k").app_secret("s").base_url("ftp://x").build();
         assert!(matches!(bad, Err(Error::Config(_))));
+        let zero = DingTalk::builder().app_key("k").app_secret("s").rate_limit(0).build();
+        assert!(matches!(zero, Err(Error::Config(_))));
     }
 }

@@ -51,15 +51,11 @@ impl DingTalk {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let header_request_id =
-            response.headers().get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let text = response.text().await?;
-        if status.is_success() {
-            return Error::decode(&text);
+        let answer = self.execute(request.build()?).await?;
+        if answer.status.is_success() {
+            return Error::decode(&answer.body);
         }
-        Err(v1_error(status.as_u16(), &text, header_request_id))
+        Err(v1_error(answer.status.as_u16(), &answer.body, answer.request_id))
     }
 }
 

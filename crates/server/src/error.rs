@@ -57,7 +57,8 @@ impl From<dingtalk_client::Error> for AppError {
     fn from(e: dingtalk_client::Error) -> Self {
         use dingtalk_client::Error as E;
         match &e {
-            E::Http(_) => AppError::DingTalkUnavailable(e),
+            // Network failures, and our own client holding back (rate limit, IP ban, monthly quota): try later.
+            E::Http(_) | E::Throttled { .. } => AppError::DingTalkUnavailable(e),
             E::Api { code, .. } if code == "-1" || code.eq_ignore_ascii_case("systemBusy") => {
                 AppError::DingTalkUnavailable(e)
             }
