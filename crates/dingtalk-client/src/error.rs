@@ -1,5 +1,5 @@
 //! The client's one error type: DingTalk said no (`Api`), its answer made no sense (`Decode`), or the network
-//! failed (`Http`).
+//! failed (`Http`, `WebSocket`).
 
 /// Everything a DingTalk call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,9 @@ pub enum Error {
     /// The request did not get an answer: connection, TLS or timeout.
     #[error("DingTalk request failed: {0}")]
     Http(#[from] reqwest::Error),
+    /// The Stream-mode WebSocket could not be opened or failed.
+    #[error("DingTalk Stream connection failed: {0}")]
+    WebSocket(Box<tokio_tungstenite::tungstenite::Error>),
     /// The client was built with an unusable setting.
     #[error("invalid DingTalk client configuration: {0}")]
     Config(String),

@@ -12,8 +12,10 @@
 
 pub mod crypto;
 mod error;
+pub mod events;
 mod legacy;
 pub mod oauth;
+pub mod stream;
 mod token;
 pub mod user;
 mod v1;
