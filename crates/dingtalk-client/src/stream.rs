@@ -503,7 +503,8 @@ impl<H: EventHandler> Session<'_, H> {
             if let Some(reason) = &lost
                 && running.is_empty()
             {
-                return End::Lost(reason.clone());
+                // A close after `disconnect` is the one DingTalk announced: reconnect without waiting.
+                return if phase == Phase::Draining { End::Disconnected } else { End::Lost(reason.clone()) };
             }
             let reading = phase != Phase::Stopping && lost.is_none();
             tokio::select! {

@@ -40,6 +40,18 @@ fn start<H: EventHandler>(client: StreamClient, handler: H) -> (ShutdownHandle, 
     (shutdown, tokio::spawn(client.run(handler)))
 }
 
+/// Runs `client` with `handler` in the background and waits for its connection; returns the connection's id too.
+async fn start_connected<H: EventHandler>(
+    emu: &Emulator,
+    client: StreamClient,
+    handler: H,
+) -> (ShutdownHandle, JoinHandle<Result<()>>, String) {
+    let (shutdown, run) = start(client, handler);
+    eventually("the connection", || async { connection_ids(emu).await.len() == 1 }).await;
+    let id = connection_ids(emu).await.remove(0);
+    (shutdown, run, id)
+}
+
 /// A handler that passes every event to the test and succeeds.
 fn recorder() -> (impl EventHandler, mpsc::UnboundedReceiver<StreamEvent>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -68,6 +80,28 @@ fn gated() -> (impl EventHandler, Arc<Notify>, Arc<Notify>) {
         }
     };
     (handler, started, release)
+}
+
+/// A handler that passes every event to the test and succeeds, but holds the first one until `release`; it counts
+/// its calls.
+fn holds_first_call() -> (impl EventHandler, mpsc::UnboundedReceiver<StreamEvent>, Arc<Notify>, Arc<AtomicUsize>) {
+    let release = Arc::new(Notify::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, events) = mpsc::unbounded_channel();
+    let handler = {
+        let (release, calls) = (release.clone(), calls.clone());
+        move |event: StreamEvent| {
+            let (release, calls, tx) = (release.clone(), calls.clone(), tx.clone());
+            async move {
+                let _ = tx.send(event);
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    release.notified().await;
+                }
+                Ok::<_, Infallible>(())
+            }
+        }
+    };
+    (handler, events, release, calls)
 }
 
 async fn next(events: &mut mpsc::UnboundedReceiver<StreamEvent>) -> StreamEvent {
@@ -204,8 +238,7 @@ async fn a_handler_error_acks_later_and_the_event_comes_again() {
 async fn pings_are_echoed() {
     let emu = Emulator::start().await.unwrap();
     let (handler, _events) = recorder();
-    let (shutdown, run) = start(client(&emu), handler);
-    eventually("the connection", || async { connection_ids(&emu).await.len() == 1 }).await;
+    let (shutdown, run, _) = start_connected(&emu, client(&emu), handler).await;
     set(&emu, StreamSettingsUpdate { ping_interval_ms: Some(100), ..Default::default() }).await;
 
     let control = emu.control();
@@ -216,25 +249,8 @@ async fn pings_are_echoed() {
 #[tokio::test]
 async fn disconnect_lets_the_running_handler_ack_then_reconnects_and_events_still_arrive() {
     let emu = Emulator::start().await.unwrap();
-    let release = Arc::new(Notify::new());
-    let (tx, mut events) = mpsc::unbounded_channel();
-    let handler = {
-        let release = release.clone();
-        move |event: StreamEvent| {
-            let (release, tx) = (release.clone(), tx.clone());
-            async move {
-                let hold = event.data["processInstanceId"] == "pi-slow";
-                let _ = tx.send(event);
-                if hold {
-                    release.notified().await;
-                }
-                Ok::<_, Infallible>(())
-            }
-        }
-    };
-    let (shutdown, run) = start(client(&emu), handler);
-    eventually("the connection", || async { connection_ids(&emu).await.len() == 1 }).await;
-    let first = connection_ids(&emu).await.remove(0);
+    let (handler, mut events, release, _calls) = holds_first_call();
+    let (shutdown, run, first) = start_connected(&emu, client(&emu), handler).await;
 
     let slow = raise(&emu, "pi-slow").await;
     assert_eq!(next(&mut events).await.event_id, slow.event_id);
@@ -257,12 +273,32 @@ async fn disconnect_lets_the_running_handler_ack_then_reconnects_and_events_stil
 }
 
 #[tokio::test]
+async fn a_handler_outliving_the_disconnect_grace_gets_its_event_again_on_the_next_connection() {
+    let emu = Emulator::start().await.unwrap();
+    set(&emu, StreamSettingsUpdate { disconnect_grace_ms: Some(100), ..Default::default() }).await;
+    let (handler, mut events, release, calls) = holds_first_call();
+    let (shutdown, run, first) = start_connected(&emu, client(&emu), handler).await;
+    let raised = raise(&emu, "pi-slow").await;
+    assert_eq!(next(&mut events).await.event_id, raised.event_id);
+
+    emu.control().stream_disconnect(&first).await.unwrap();
+    eventually("the server's close", || async { connection_ids(&emu).await.is_empty() }).await;
+    tokio::time::sleep(QUIET).await;
+    assert!(connection_ids(&emu).await.is_empty(), "no reconnect while the handler runs");
+
+    release.notify_one();
+    let again = next(&mut events).await;
+    assert_eq!(again.event_id, raised.event_id, "the unacked event comes again");
+    eventually("the ack", || nothing_pending(&emu)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    stop(shutdown, run).await;
+}
+
+#[tokio::test]
 async fn a_dropped_connection_is_reopened_with_backoff() {
     let emu = Emulator::start().await.unwrap();
     let (handler, mut events) = recorder();
-    let (shutdown, run) = start(client(&emu), handler);
-    eventually("the connection", || async { connection_ids(&emu).await.len() == 1 }).await;
-    let first = connection_ids(&emu).await.remove(0);
+    let (shutdown, run, first) = start_connected(&emu, client(&emu), handler).await;
 
     // Reset closes every socket without a `disconnect` frame.
     emu.control().reset().await.unwrap();
@@ -329,8 +365,8 @@ async fn duplicates_reach_the_handler_unless_dedupe_is_on() {
 async fn a_real_approval_produces_instance_start_and_task_start() {
     let emu = Emulator::start().await.unwrap();
     let (handler, mut events) = recorder();
-    let (shutdown, run) = start(client(&emu).topics(["bpms_instance_change", "bpms_task_change"]), handler);
-    eventually("the connection", || async { connection_ids(&emu).await.len() == 1 }).await;
+    let (shutdown, run, _) =
+        start_connected(&emu, client(&emu).topics(["bpms_instance_change", "bpms_task_change"]), handler).await;
 
     let token = emu.app_token().await.unwrap();
     let body = json!({
