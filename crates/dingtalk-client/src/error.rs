@@ -1,5 +1,5 @@
 //! The client's one error type: DingTalk said no (`Api`), DingTalk is holding the app back (`Throttled`), its
-//! answer made no sense (`Decode`), or the network failed (`Http`).
+//! answer made no sense (`Decode`), or the network failed (`Http`, `WebSocket`).
 
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ pub enum Error {
     /// The request did not get an answer: connection, TLS or timeout.
     #[error("DingTalk request failed: {0}")]
     Http(#[from] reqwest::Error),
+    /// The Stream-mode WebSocket could not be opened or failed.
+    #[error("DingTalk Stream connection failed: {0}")]
+    WebSocket(Box<tokio_tungstenite::tungstenite::Error>),
     /// The client was built with an unusable setting.
     #[error("invalid DingTalk client configuration: {0}")]
     Config(String),

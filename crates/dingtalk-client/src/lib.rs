@@ -15,9 +15,11 @@
 
 pub mod crypto;
 mod error;
+pub mod events;
 pub mod jsapi;
 mod legacy;
 pub mod oauth;
+pub mod stream;
 mod throttle;
 mod token;
 pub mod user;

@@ -58,7 +58,7 @@ impl From<dingtalk_client::Error> for AppError {
         use dingtalk_client::Error as E;
         match &e {
             // Network failures, and our own client holding back (rate limit, IP ban, monthly quota): try later.
-            E::Http(_) | E::Throttled { .. } => AppError::DingTalkUnavailable(e),
+            E::Http(_) | E::WebSocket(_) | E::Throttled { .. } => AppError::DingTalkUnavailable(e),
             E::Api { code, .. } if code == "-1" || code.eq_ignore_ascii_case("systemBusy") => {
                 AppError::DingTalkUnavailable(e)
             }
