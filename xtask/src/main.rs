@@ -3,6 +3,7 @@
 mod assets;
 mod cmd;
 mod demo;
+mod postgres;
 mod services;
 mod setup;
 mod test;
@@ -17,7 +18,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   setup          install what the build and tests need (idempotent; demo and test run it too)
   demo           build the app, start the DingTalk emulator and the server, open a simulated container
                  [--user USERID] logs in as another seeded user
-  test           rustfmt, clippy, native tests, fidelity, browser tests, release build, Playwright; one summary line
+  test           rustfmt, clippy, native tests (on SQLite, and on a throwaway PostgreSQL when one starts), fidelity,
+                 browser tests, release build, Playwright; one summary line
+  postgres       start the tests' throwaway PostgreSQL and print its SHENPI_TEST_POSTGRES_URL; Enter stops it
   fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
   bench size     brotli size of each first-load asset of a release build";
 
@@ -28,6 +31,7 @@ fn main() {
         Some("demo") => demo::demo(&args[1..]),
         Some("test") => test::test(),
         Some("fidelity") => test::fidelity_only(),
+        Some("postgres") => postgres::serve_until_enter(),
         Some("bench") => bench(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };

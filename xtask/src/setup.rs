@@ -14,6 +14,8 @@ const DEBIAN_WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src"
 /// Debian's Chromium and its WebDriver, for wasm-bindgen-test and Playwright, and a CJK font so screenshots of a
 /// Chinese interface show text instead of empty boxes.
 const DEBIAN_BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "fonts-noto-cjk"];
+/// Debian's PostgreSQL server, for the native tests' throwaway cluster (the Store's PostgreSQL scenarios).
+const DEBIAN_POSTGRES_PACKAGES: &[&str] = &["postgresql"];
 /// The pinned dependency closure of DingTalk's official Python SDK, for the fidelity checks.
 const FIDELITY_REQUIREMENTS: &str = "crates/dingtalk-emulator/fidelity/requirements.txt";
 /// The fidelity checks' virtualenv, under `target/` so that it goes with the build's other products.
@@ -77,6 +79,12 @@ pub fn setup() -> Result<Tools> {
         apt_install(DEBIAN_BROWSER_PACKAGES)?;
     }
     println!("ok: {}", output(&mut cmd("chromium", &["--version"])).unwrap_or_default().trim());
+
+    step("PostgreSQL server (optional: without it the Store tests run on SQLite only)");
+    match postgres_server() {
+        Ok(version) => println!("ok: {version}"),
+        Err(e) => println!("skipped: {e}"),
+    }
 
     step("cargo-nextest");
     if output(&mut cmd("cargo", &["nextest", "--version"])).is_none() {
@@ -169,6 +177,15 @@ fn debian_route_ready() -> bool {
     Path::new(DEBIAN_STD_SOURCES).is_dir()
         && exists("/usr/bin/rust-lld")
         && output(cmd("rustc", &["--version"]).env("RUSTUP_TOOLCHAIN", DEBIAN_TOOLCHAIN)).is_some()
+}
+
+/// Finds PostgreSQL's server programs or installs Debian's; its version line, or why there is none.
+fn postgres_server() -> Result<String> {
+    if crate::postgres::server_bin_dir().is_none() {
+        apt_install(DEBIAN_POSTGRES_PACKAGES)?;
+    }
+    let bin = crate::postgres::server_bin_dir().ok_or("no initdb after installing postgresql")?;
+    crate::postgres::server_version(&bin).ok_or_else(|| format!("{}/postgres does not run", bin.display()))
 }
 
 /// Whether fontconfig knows a font for Chinese.

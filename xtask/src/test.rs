@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every check, in the order CI needs them, then one summary line of counts.
 //!
-//! Stages: setup → rustfmt → clippy (warnings are errors) → native tests (nextest) and doc tests → fidelity (DingTalk's
-//! official SDKs against the emulator) → browser tests
+//! Stages: setup → rustfmt → clippy (warnings are errors) → native tests (nextest, with a throwaway PostgreSQL for the
+//! Store's PostgreSQL scenarios when one starts) and doc tests → fidelity (DingTalk's official SDKs against the
+//! emulator) → browser tests
 //! (wasm-bindgen-test in headless Chromium) → release build of the app (+ name-section check and sizes) →
 //! Playwright against a freshly started emulator and server. A failing stage does not hide the others' results,
 //! except where a later stage needs its output.
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Result, cmd, run, run_tee, run_tee_within, which};
+use crate::postgres::{TEST_URL_VAR, TestPostgres};
 use crate::services::{Output, start_both, start_emulator};
 use crate::setup::{Tools, fidelity_python, setup};
 
@@ -53,25 +55,27 @@ pub fn test() -> Result {
 
     let mut tools: Option<Tools> = None;
     if !record("setup", &mut || setup().map(|t| tools = Some(t)).map(|_| Counts::default())) {
-        return finish(&stages, started);
+        return finish(&stages, &[], started);
     }
-    let Some(tools) = tools else { return finish(&stages, started) };
+    let Some(tools) = tools else { return finish(&stages, &[], started) };
     record("rustfmt", &mut || run(&mut cmd("cargo", &["fmt", "--all", "--", "--check"])).map(|_| Counts::default()));
     record("clippy", &mut || {
         run(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
             .map(|_| Counts::default())
     });
-    record("native tests", &mut native_tests);
+    let mut notes: Vec<String> = Vec::new();
+    record("native tests", &mut || native_tests(&mut notes));
     record("fidelity (official SDKs)", &mut fidelity);
     record("browser tests", &mut || browser_tests(&tools));
     let built = record("release build", &mut || crate::build_app_and_report(&tools).map(|_| Counts::default()));
     if built {
         record("e2e (Playwright)", &mut e2e);
     }
-    finish(&stages, started)
+    finish(&stages, &notes, started)
 }
 
-fn finish(stages: &[Stage], started: Instant) -> Result {
+/// Prints the table of stages, then `notes` (what ran differently from usual, and why), then the summary line.
+fn finish(stages: &[Stage], notes: &[String], started: Instant) -> Result {
     println!("\n{:<26} {:>8} {:>7} {:>7}  result", "stage", "seconds", "passed", "failed");
     for s in stages {
         let result = match &s.error {
@@ -83,6 +87,9 @@ fn finish(stages: &[Stage], started: Instant) -> Result {
     let passed: usize = stages.iter().map(|s| s.passed).sum();
     // A stage that failed without counting tests (a build, rustfmt, clippy) counts as one failure.
     let failed: usize = stages.iter().map(|s| s.failed.max(usize::from(s.error.is_some()))).sum();
+    for note in notes {
+        println!("note: {note}");
+    }
     println!("total time {:.0} s", started.elapsed().as_secs_f64());
     println!("xtask: {passed} passed, {failed} failed");
     if failed == 0 { Ok(()) } else { Err(format!("{failed} failed")) }
@@ -97,8 +104,31 @@ fn counted(ok: bool, counts: Counts, what: &str) -> Result<Counts> {
     }
 }
 
-fn native_tests() -> Result<Counts> {
-    let (ok, text) = run_tee(&mut cmd("cargo", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]))?;
+/// nextest over the workspace, with `SHENPI_TEST_POSTGRES_URL` pointing at a throwaway PostgreSQL when one starts
+/// (stopped when this returns, failed or not); when none starts, the tests run on SQLite only and `notes` says why.
+/// Then the doc tests.
+fn native_tests(notes: &mut Vec<String>) -> Result<Counts> {
+    let mut nextest = cmd("cargo", &["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]);
+    let postgres = if std::env::var_os(TEST_URL_VAR).is_some() {
+        println!("{TEST_URL_VAR} is set: the Store's PostgreSQL scenarios run on the server it names");
+        None
+    } else {
+        match TestPostgres::start() {
+            Ok(pg) => {
+                println!("the Store's PostgreSQL scenarios run on 127.0.0.1:{}", pg.port);
+                nextest.env(TEST_URL_VAR, &pg.url);
+                Some(pg)
+            }
+            Err(e) => {
+                let note = format!("PostgreSQL skipped, the Store tests ran on SQLite only: {e}");
+                println!("{note}");
+                notes.push(note);
+                None
+            }
+        }
+    };
+    let (ok, text) = run_tee(&mut nextest)?;
+    drop(postgres);
     let units = nextest_counts(&text).ok_or("nextest printed no summary")?;
     let units = counted(ok, units, "nextest")?;
     let (ok, text) = run_tee(&mut cmd("cargo", &["test", "--workspace", "--locked", "--doc"]))?;

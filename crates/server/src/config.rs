@@ -12,9 +12,12 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "SHENPI_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Database URL; `sqlite://PATH` creates the file (and its folder) on first start.
-    #[arg(long, env = "SHENPI_DATABASE_URL", default_value = "sqlite://data/shenpi.db")]
-    pub database_url: String,
+    /// Database URL: `sqlite://PATH` creates the file (and its folder) on first start;
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or `postgresql://`) needs the database to exist. Either way the
+    /// server creates and migrates its tables.
+    /// Its password, if any, never shows in `Debug` output.
+    #[arg(long, env = "SHENPI_DATABASE_URL", default_value = "sqlite://data/shenpi.db", hide_env_values = true)]
+    pub database_url: DatabaseUrl,
     /// Folder of the built app (Trunk's `dist/`), served for every path outside `/api`.
     #[arg(long, env = "SHENPI_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
@@ -65,6 +68,37 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// A database URL whose password never shows in `Debug` output.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included, for opening the store.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    /// Shows `scheme://user:<redacted>@host/...` when the URL carries a password, the whole URL otherwise.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = &self.0;
+        let Some((scheme, rest)) = url.split_once("://") else { return write!(f, "{url:?}") };
+        let Some((userinfo, host)) = rest.rsplit_once('@') else { return write!(f, "{url:?}") };
+        match userinfo.split_once(':') {
+            Some((user, _password)) => write!(f, "\"{scheme}://{user}:<redacted>@{host}\""),
+            None => write!(f, "{url:?}"),
+        }
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl(s.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +115,14 @@ mod tests {
         .unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
         assert_eq!(config.app_secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn debug_redacts_the_database_password() {
+        let url: DatabaseUrl = "postgres://shenpi:s3cr%40t@db.internal:5432/shenpi".parse().unwrap();
+        assert_eq!(format!("{url:?}"), "\"postgres://shenpi:<redacted>@db.internal:5432/shenpi\"");
+        assert_eq!(url.expose(), "postgres://shenpi:s3cr%40t@db.internal:5432/shenpi");
+        let sqlite: DatabaseUrl = "sqlite://data/shenpi.db".parse().unwrap();
+        assert_eq!(format!("{sqlite:?}"), "\"sqlite://data/shenpi.db\"");
     }
 }

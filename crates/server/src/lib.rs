@@ -55,7 +55,7 @@ pub struct Settings {
 impl AppState {
     /// Opens the store and builds the DingTalk client from the configuration.
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let store = store::open(&config.database_url).await?;
+        let store = store::open(config.database_url.expose()).await?;
         let dingtalk = DingTalk::builder()
             .app_key(&config.app_key)
             .app_secret(config.app_secret.expose())

@@ -1,5 +1,5 @@
 //! Login and the skeleton endpoints, end to end: a real server on a random port over a SQLite file, talking to
-//! the emulator started in-process.
+//! the emulator started in-process. The login flow runs on PostgreSQL too when `SHENPI_TEST_POSTGRES_URL` is set.
 
 use std::path::Path;
 
@@ -11,30 +11,38 @@ use shenpi_server::{AppState, Config};
 
 mod common;
 
+use common::db::TestDb;
+
 struct Harness {
     emu: Emulator,
     base: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
     _server: common::Running,
+    _db: TestDb,
 }
 
+/// The server over a SQLite file.
 async fn start() -> Harness {
     start_with(&[]).await
 }
 
 /// A harness whose server gets these `--flag=value` arguments instead of the defaults for the same flags.
 async fn start_with(extra: &[String]) -> Harness {
+    start_on(TestDb::sqlite(), extra).await
+}
+
+/// [`start_with`] over the database `db`.
+async fn start_on(db: TestDb, extra: &[String]) -> Harness {
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     write_dist(&dist);
-    let db = format!("sqlite://{}", dir.path().join("db/shenpi.db").display());
     let org = emu.org();
     let config = Config::try_parse_from(
         [
             "shenpi-server".to_owned(),
-            format!("--database-url={db}"),
+            format!("--database-url={}", db.url),
             format!("--dist-dir={}", dist.display()),
             format!("--corp-id={}", org.corp.corp_id),
             format!("--agent-id={}", org.app.agent_id),
@@ -50,7 +58,7 @@ async fn start_with(extra: &[String]) -> Harness {
     )
     .unwrap();
     let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
-    Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server }
+    Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server, _db: db }
 }
 
 fn write_dist(dist: &Path) {
@@ -128,7 +136,19 @@ async fn a_free_login_code_cannot_be_used_as_a_web_login_code() {
 
 #[tokio::test]
 async fn a_free_login_code_gives_a_session_that_identifies_the_user() {
-    let h = start().await;
+    login_gives_a_session_that_identifies_the_user(start().await).await;
+}
+
+#[tokio::test]
+async fn a_free_login_code_gives_a_session_that_identifies_the_user_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        login_gives_a_session_that_identifies_the_user(start_on(db, &[]).await).await;
+    }
+}
+
+/// Logs in 张三 with a free-login code, then reads `/api/me` with the session twice (the second time after the
+/// first has touched it).
+async fn login_gives_a_session_that_identifies_the_user(h: Harness) {
     let code = h.emu.control().auth_code("zhangsan").await.unwrap();
     let res = h.login(&code).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -136,17 +156,11 @@ async fn a_free_login_code_gives_a_session_that_identifies_the_user() {
     assert_eq!(session.user.name, "张三");
     assert_eq!(session.user.dept_ids, vec![101]);
 
-    let me: User = h
-        .http
-        .get(format!("{}/api/me", h.base))
-        .bearer_auth(&session.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me, session.user);
+    for _ in 0..2 {
+        let res = h.http.get(format!("{}/api/me", h.base)).bearer_auth(&session.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.json::<User>().await.unwrap(), session.user);
+    }
 }
 
 #[tokio::test]

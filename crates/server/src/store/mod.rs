@@ -1,10 +1,12 @@
 //! Storage behind a narrow trait: no HTTP here, one implementation per database, picked by the URL's scheme.
 
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
 
 use api_types::User;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A storage failure; its details go to the log, never to a client.
@@ -20,7 +22,7 @@ pub enum StoreError {
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
     /// The URL names a database this build does not support.
-    #[error("unsupported database URL {0:?}: use sqlite://PATH")]
+    #[error("unsupported database URL scheme {0:?}: use sqlite://PATH or postgres://USER:PASSWORD@HOST/DATABASE")]
     UnsupportedUrl(String),
 }
 
@@ -50,11 +52,56 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 }
 
-/// Opens the store named by `url` and brings its schema up to date.
+/// The databases a store can live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file: `sqlite://PATH` (or `sqlite:PATH`).
+    Sqlite,
+    /// A PostgreSQL database: `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend `url` names by its scheme. The error carries only the scheme, so that a password in the URL never
+    /// reaches a log.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl(scheme.to_owned())),
+        }
+    }
+}
+
+/// Opens the store named by `url` (its scheme picks the [`Backend`]) and brings its schema up to date.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    Ok(match Backend::of_url(url)? {
+        Backend::Sqlite => Arc::new(SqliteStore::open(url).await?),
+        Backend::Postgres => Arc::new(PostgresStore::open(url).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://data/shenpi.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("postgres://u:p@localhost/shenpi").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://localhost:5433/shenpi").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of_url("PostgreSQL://localhost/shenpi").unwrap(), Backend::Postgres);
+    }
+
+    #[test]
+    fn another_scheme_is_refused_without_echoing_the_url() {
+        let err = Backend::of_url("mysql://root:hunter2@db/shenpi").unwrap_err();
+        assert!(matches!(&err, StoreError::UnsupportedUrl(scheme) if scheme == "mysql"), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("\"mysql\"") && text.contains("postgres://"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(matches!(Backend::of_url("data/shenpi.db"), Err(StoreError::UnsupportedUrl(s)) if s.is_empty()));
     }
 }

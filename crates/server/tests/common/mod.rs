@@ -1,4 +1,10 @@
-//! What the server's integration tests share: serving an [`AppState`] on a random loopback port.
+//! What the server's integration tests share: serving an [`AppState`] on a random loopback port, and a database
+//! of its own for each test ([`db`]).
+
+// Each test file uses its own part of this module.
+#![allow(dead_code)]
+
+pub mod db;
 
 use shenpi_server::{AppState, app, run};
 
