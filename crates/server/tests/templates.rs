@@ -6,8 +6,9 @@ use api_types::form::{Field, FieldKind, FormSchema};
 use api_types::{ErrorCode, ForecastStep, JsapiSignature, StepPerson, TemplateDetail, TemplateSummary};
 use common::{Harness, assert_api_error, start};
 use dingtalk_client::jsapi::{Digest, UrlForm, sign};
-use dingtalk_emulator::control::Seed;
+use dingtalk_emulator::control::{ControlCallError, Seed};
 use dingtalk_emulator::templates::{DEFAULT_TEMPLATES_JSON, seed};
+use dingtalk_emulator::workflow::JsapiVerify;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -196,6 +197,37 @@ async fn the_signature_is_over_the_current_ticket_without_a_session() {
     assert_eq!(s.nonce_str.len(), 16);
     let expected = sign(&h.ticket().await, &s.nonce_str, s.time_stamp, url, Digest::Sha1, UrlForm::Raw);
     assert_eq!(s.signature, expected);
+}
+
+#[tokio::test]
+async fn the_emulated_dingtalk_accepts_the_servers_signature_and_refuses_a_forged_one() {
+    let h = start().await;
+    let url = "https://app.example.com/index.html?corpId=ding1";
+    let s: JsapiSignature = h.signature(&format!("{url}#/todo")).await.json().await.unwrap();
+    let verify = JsapiVerify {
+        url: format!("{url}#/todo"),
+        nonce_str: s.nonce_str.clone(),
+        time_stamp: json!(s.time_stamp),
+        signature: s.signature.clone(),
+        corp_id: s.corp_id.clone(),
+        agent_id: json!(s.agent_id),
+    };
+    h.emu.control().verify_jsapi(&verify).await.unwrap();
+
+    let forged = [
+        JsapiVerify { signature: "f".repeat(40), ..verify.clone() },
+        JsapiVerify { url: "https://app.example.com/other.html".into(), ..verify.clone() },
+        JsapiVerify { agent_id: json!("1"), ..verify.clone() },
+    ];
+    for req in forged {
+        match h.emu.control().verify_jsapi(&req).await {
+            Err(ControlCallError::Refused(e)) => {
+                assert_eq!(e.code, "52013");
+                assert!(e.message.starts_with("权限校验失败 Code:52013 - Message: 签名校验失败"), "{}", e.message);
+            }
+            other => panic!("{req:?} was not refused: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
