@@ -3,7 +3,7 @@
 // dialogs drawn as overlays a test can click.
 import { expect, test } from "@playwright/test";
 import { ContainerDialogs } from "../pages/container-dialogs";
-import { EMULATOR_URL, corpId, redeemAuthCode } from "../support/containers";
+import { EMULATOR_URL, corpId, redeemAuthCode, signedConfig } from "../support/containers";
 import { JsapiPage, type Platform } from "../support/jsapi-page";
 
 /** How each platform reports a user who cancelled (iOS and Android: errorCode "-1"; the library passes it on). */
@@ -54,20 +54,29 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
       expect(outcome.error.errorCode).toBe("3");
     });
 
-    test("dd.config is accepted and its parameters recorded", async () => {
-      const config = { agentId: "3091000001", corpId: await corpId(), timeStamp: 1700000000000, nonceStr: "abc",
-        signature: "f".repeat(40), jsApiList: ["biz.util.openLink"] };
-      const ready = jsapi.page.evaluate((config) => new Promise((resolve, reject) => {
-        const dd = (window as any).dd;
-        dd.config(config);
-        dd.ready(() => resolve("ready"));
-        dd.error(reject);
-      }), config);
-      expect(await ready).toBe("ready");
+    /** Runs dd.config with `config`; resolves "ready" or rejects with the error DingTalk reported. */
+    const runConfig = (config: object) => jsapi.page.evaluate((config) => new Promise((resolve, reject) => {
+      const dd = (window as any).dd;
+      dd.config(config);
+      dd.ready(() => resolve("ready"));
+      dd.error(reject);
+    }), config);
+
+    test("dd.config with the server's signature is accepted and its parameters recorded", async () => {
+      const config = await signedConfig(jsapi.page.url(), ["biz.util.openLink"]);
+      expect(await runConfig(config)).toBe("ready");
       const calls = await jsapi.calls();
       const auth = calls.find((c) => c.method === (mobile ? "runtime.permission.requestJsApis" : "config"));
-      expect(auth?.params).toMatchObject({ signature: config.signature, nonceStr: "abc" });
+      expect(auth?.params).toMatchObject({ signature: config.signature, nonceStr: config.nonceStr });
       if (!mobile) expect(auth?.params.url).toBe(jsapi.page.url());
+    });
+
+    test("dd.config with a wrong signature fails with DingTalk's 52013", async () => {
+      const config = { ...(await signedConfig(jsapi.page.url(), ["biz.util.openLink"])), signature: "f".repeat(40) };
+      const error: any = await runConfig(config).then(() => null, (e) => e);
+      expect(error, "dd.config should have failed").not.toBeNull();
+      expect(String(error.errorCode)).toBe("3");
+      expect(JSON.stringify(error)).toContain("Code:52013");
     });
 
     test("setTitle titles the page", async () => {

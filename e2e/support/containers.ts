@@ -1,6 +1,7 @@
 // The suite's view of simulated DingTalk containers (the setup itself is shared with the demo, in
 // dingtalk-container.mjs), and the emulator's control calls the specs use.
 import type { Browser, BrowserContext, Page } from "@playwright/test";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { newContainerContext } from "./dingtalk-container.mjs";
 import { ORG_FIXTURE } from "./paths";
@@ -62,4 +63,34 @@ export async function redeemAuthCode(code: string): Promise<string> {
 /** The seeded organisation's corpId. */
 export async function corpId(): Promise<string> {
   return JSON.parse(await readFile(ORG_FIXTURE, "utf8")).corp.corpId;
+}
+
+/** The app's current JSAPI ticket, fetched as the app's server does (v1.0 app token, then jsapiTickets). */
+export async function jsapiTicket(): Promise<string> {
+  const org = JSON.parse(await readFile(ORG_FIXTURE, "utf8"));
+  const token = await (
+    await fetch(`${EMULATOR_URL}/v1.0/oauth2/accessToken`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ appKey: org.app.appKey, appSecret: org.app.appSecret }),
+    })
+  ).json();
+  const ticket = await (
+    await fetch(`${EMULATOR_URL}/v1.0/oauth2/jsapiTickets`, {
+      method: "POST",
+      headers: { "x-acs-dingtalk-access-token": token.accessToken },
+    })
+  ).json();
+  return ticket.jsapiTicket;
+}
+
+/** `dd.config` parameters for the page at `url`, signed as the server signs them (SHA-1 over the raw URL). */
+export async function signedConfig(url: string, jsApiList: string[]) {
+  const org = JSON.parse(await readFile(ORG_FIXTURE, "utf8"));
+  const timeStamp = Date.now();
+  const nonceStr = "e2enonce";
+  const page = url.split("#")[0];
+  const plain = `jsapi_ticket=${await jsapiTicket()}&noncestr=${nonceStr}&timestamp=${timeStamp}&url=${page}`;
+  const signature = createHash("sha1").update(plain).digest("hex");
+  return { agentId: String(org.app.agentId), corpId: org.corp.corpId, timeStamp, nonceStr, signature, jsApiList };
 }

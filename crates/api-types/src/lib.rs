@@ -82,6 +82,101 @@ pub struct User {
     pub dept_ids: Vec<i64>,
 }
 
+/// `GET /api/templates`: one approval template the caller may start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateSummary {
+    /// DingTalk's processCode (`PROC-...`), the template's id in every other call.
+    pub process_code: String,
+    /// The template's name.
+    pub name: String,
+    /// Its icon's URL (may be empty).
+    pub icon_url: String,
+    /// The folder DingTalk files it under (may be empty).
+    pub dir_name: String,
+}
+
+/// `GET /api/templates/{process_code}`: a template's name and form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateDetail {
+    /// DingTalk's processCode.
+    pub process_code: String,
+    /// The template's name.
+    pub name: String,
+    /// The form to fill in.
+    pub form: form::FormSchema,
+}
+
+/// `POST /api/templates/{process_code}/forecast`: the form filled in so far (conditions in the flow read it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ForecastRequest {
+    /// The values by field id; fields left out are treated as empty.
+    #[serde(default)]
+    pub values: form::FormValues,
+}
+
+/// A person in a forecast step: an approver, or someone the originator may pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StepPerson {
+    /// DingTalk's userid.
+    pub user_id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// One step of the flow a submission would run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ForecastStep {
+    /// The step's id; for a step the originator picks for, the key the submission names the picked people by.
+    pub activity_id: String,
+    /// The step's name.
+    pub name: String,
+    /// The approvers DingTalk already knows (empty for a step the originator picks for).
+    pub approvers: Vec<StepPerson>,
+    /// Present when the originator must pick the approvers: whom they may pick from (an empty list: anyone in
+    /// the organisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick_from: Option<Vec<StepPerson>>,
+    /// Whether several people may be picked (only meaningful with `pick_from`).
+    #[serde(default)]
+    pub pick_multiple: bool,
+}
+
+/// `POST /api/jsapi/signature`: the page that will call `dd.config`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct JsapiSignatureRequest {
+    /// The page's URL (`location.href`); any `#fragment` is ignored.
+    pub url: String,
+}
+
+/// The parameters of `dd.config` for one page, in the JSAPI's own spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct JsapiSignature {
+    /// The micro-app's agentId.
+    pub agent_id: String,
+    /// The organisation's corpId.
+    pub corp_id: String,
+    /// Milliseconds since the epoch, as signed.
+    pub time_stamp: u64,
+    /// A random string, as signed.
+    pub nonce_str: String,
+    /// The lower-case hex digest over ticket, nonce, timestamp and URL.
+    pub signature: String,
+}
+
 /// What went wrong, as a closed set the app can explain in words. Serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

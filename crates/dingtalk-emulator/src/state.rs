@@ -171,6 +171,11 @@ impl State {
         ticket
     }
 
+    /// The app's current, unexpired JSAPI ticket, if one was issued.
+    pub fn current_jsapi_ticket(&self, now_ms: i64) -> Option<&str> {
+        self.jsapi_ticket.as_ref().filter(|t| t.expires_ms > now_ms).map(|t| t.ticket.as_str())
+    }
+
     /// Whether `ticket` is the app's current, unexpired JSAPI ticket (for checking `dd.config` signatures).
     pub fn jsapi_ticket_valid(&self, ticket: &str, now_ms: i64) -> bool {
         self.jsapi_ticket.as_ref().is_some_and(|t| t.ticket == ticket && t.expires_ms > now_ms)

@@ -66,6 +66,7 @@ pub fn control_routes() -> Router<Arc<Shared>> {
         .route("/_emulator/tasks", get(control_tasks))
         .route("/_emulator/act", post(control_act))
         .route("/_emulator/attachments", post(control_upload))
+        .route("/_emulator/jsapi/verify", post(control_verify_jsapi))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -943,6 +944,80 @@ async fn jsapi_ticket_v1(State(shared): State<Arc<Shared>>, _: AppCall) -> Respo
     Json(json!({ "jsapiTicket": ticket, "expireIn": 7200 })).into_response()
 }
 
+/// Body of `POST /_emulator/jsapi/verify`: the parameters a page passed to `dd.config` (the container adds the
+/// page's URL). Numbers may come as text, as pages pass them either way.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsapiVerify {
+    /// The page's URL (`location.href`).
+    #[serde(default)]
+    pub url: String,
+    /// `nonceStr`.
+    #[serde(default)]
+    pub nonce_str: String,
+    /// `timeStamp`, as given.
+    #[serde(default)]
+    pub time_stamp: Value,
+    /// `signature`.
+    #[serde(default)]
+    pub signature: String,
+    /// `corpId`.
+    #[serde(default)]
+    pub corp_id: String,
+    /// `agentId`, as given.
+    #[serde(default)]
+    pub agent_id: Value,
+}
+
+/// DingTalk's text for a failed `dd.config` (jsapi.md §3): code 52013 with what it checked.
+fn signature_failed(req: &JsapiVerify, ticket: Option<&str>) -> Response {
+    let message = format!(
+        "权限校验失败 Code:52013 - Message: 签名校验失败,nonce:[{}],timestamp:[{}],url:[{}],ticketList:[{}]",
+        req.nonce_str,
+        text_of(&req.time_stamp),
+        req.url,
+        ticket.unwrap_or_default()
+    );
+    control_error(StatusCode::FORBIDDEN, "52013", message)
+}
+
+/// A JSON number or string as its text.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `POST /_emulator/jsapi/verify`: what DingTalk checks when a page calls `dd.config` (`requestJsApis` on mobile,
+/// `config` on PC): the corpId and agentId are the app's, and the signature is over the app's current JSAPI ticket.
+/// The digest (SHA-1 or SHA-256) and the URL form (raw or query-decoded) are not settled (jsapi.md §3.1), so
+/// every combination is accepted. A mismatch is 403 with code `52013` and DingTalk's message.
+async fn control_verify_jsapi(State(shared): State<Arc<Shared>>, Json(req): Json<JsapiVerify>) -> Response {
+    use dingtalk_client::jsapi::{Digest, UrlForm, sign};
+    let state = shared.lock();
+    let ticket = state.current_jsapi_ticket(shared.clock.now_ms());
+    let agent_ok = text_of(&req.agent_id) == state.org.app.agent_id.to_string();
+    if req.corp_id != state.org.corp.corp_id || !agent_ok {
+        return signature_failed(&req, ticket);
+    }
+    let Some(timestamp) = text_of(&req.time_stamp).parse::<u64>().ok() else {
+        return signature_failed(&req, ticket);
+    };
+    let matches = ticket.is_some_and(|ticket| {
+        [Digest::Sha1, Digest::Sha256].into_iter().any(|digest| {
+            [UrlForm::Raw, UrlForm::QueryDecoded].into_iter().any(|form| {
+                sign(ticket, &req.nonce_str, timestamp, &req.url, digest, form).eq_ignore_ascii_case(&req.signature)
+            })
+        })
+    });
+    if !matches {
+        return signature_failed(&req, ticket);
+    }
+    Json(json!({ "ok": true })).into_response()
+}
+
 #[derive(Deserialize)]
 struct LegacyTokenQuery {
     access_token: Option<String>,
@@ -1221,5 +1296,11 @@ impl Control {
     /// Uploads a file into a user's approval space, as the container's `uploadAttachment` does.
     pub async fn upload(&self, req: &UploadRequest) -> Result<UploadedFile, ControlCallError> {
         self.post("/_emulator/attachments", req).await
+    }
+
+    /// Checks `dd.config` parameters as DingTalk does when a page calls it; refused with code `52013`.
+    pub async fn verify_jsapi(&self, req: &JsapiVerify) -> Result<(), ControlCallError> {
+        let _: Value = self.post("/_emulator/jsapi/verify", req).await?;
+        Ok(())
     }
 }

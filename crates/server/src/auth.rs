@@ -22,6 +22,11 @@ pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
 /// A fresh token (64 hex characters = 256 random bits) and the hash to store.
 pub fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];

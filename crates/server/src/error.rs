@@ -45,6 +45,9 @@ pub enum AppError {
     /// 502: DingTalk refused the app for another reason; detail logged.
     #[error("DingTalk refused: {0}")]
     DingTalkRejected(dingtalk_client::Error),
+    /// 502: DingTalk sent a template form this app cannot read; detail logged.
+    #[error("unreadable form schema: {0}")]
+    BadSchema(String),
     /// 503: DingTalk did not answer; detail logged.
     #[error("DingTalk unavailable: {0}")]
     DingTalkUnavailable(dingtalk_client::Error),
@@ -116,6 +119,11 @@ impl AppError {
             AppError::DingTalkRejected(_) => {
                 (StatusCode::BAD_GATEWAY, ErrorCode::DingTalkRejected, "DingTalk refused the request".into())
             }
+            AppError::BadSchema(_) => (
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::DingTalkRejected,
+                "DingTalk sent a form this app cannot read".into(),
+            ),
             AppError::DingTalkUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::DingTalkUnavailable,

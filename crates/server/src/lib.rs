@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod routes;
 pub mod store;
+pub mod templates;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub dingtalk: DingTalk,
     /// Settings the handlers read.
     pub settings: Arc<Settings>,
+    /// Template forms and visibility, cached in front of DingTalk.
+    pub templates: Arc<templates::Templates>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -69,7 +72,7 @@ impl AppState {
             oauth_authorize_url: format!("{}/oauth2/auth", config.login_url.trim_end_matches('/')),
             dist_dir: config.dist_dir.clone(),
         };
-        Ok(Self { store, dingtalk, settings: Arc::new(settings) })
+        Ok(Self { store, dingtalk, settings: Arc::new(settings), templates: Arc::default() })
     }
 }
 

@@ -1,6 +1,10 @@
 //! Every `/api` route, one function per endpoint, grouped by resource.
 
-use api_types::{ApiError, AppConfig, AuthCodeLogin, Health, OAuthLogin, Session, User};
+use api_types::{
+    ApiError, AppConfig, AuthCodeLogin, ForecastRequest, ForecastStep, Health, JsapiSignature, JsapiSignatureRequest,
+    OAuthLogin, Session, TemplateDetail, TemplateSummary, User,
+};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -8,8 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{ABSOLUTE_TIMEOUT_SECS, CurrentUser, new_token, now};
+use crate::auth::{ABSOLUTE_TIMEOUT_SECS, CurrentUser, new_token, now, now_ms};
 use crate::error::{AppError, Json};
+use crate::templates::{forecast_request, steps};
 
 /// The OpenAPI document's frame: title, the session token scheme and the shared error body. The paths come from
 /// the routes themselves (`routes!`), so a route cannot be served without being documented.
@@ -39,7 +44,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(config))
         .routes(routes!(login_with_auth_code))
         .routes(routes!(login_with_oauth_code))
-        .routes(routes!(me));
+        .routes(routes!(me))
+        .routes(routes!(list_templates))
+        .routes(routes!(get_template))
+        .routes(routes!(forecast))
+        .routes(routes!(jsapi_signature));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 
@@ -149,4 +158,142 @@ async fn start_session(state: &AppState, userid: &str, how: &str) -> Result<(Sta
 ))]
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)
+}
+
+/// `GET /api/templates`: the approval templates the caller may start.
+#[utoipa::path(get, path = "/templates", tag = "templates", security(("session" = [])), responses(
+    (status = 200, body = Vec<TemplateSummary>),
+    (status = 401, body = ApiError, description = "`unauthenticated`: no valid session"),
+    (status = 502, body = ApiError, description = "`permission_missing` or `ding_talk_rejected`"),
+    (status = 503, body = ApiError, description = "DingTalk did not answer"),
+))]
+async fn list_templates(
+    state: axum::extract::State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<Vec<TemplateSummary>>, AppError> {
+    let visible = state.templates.visible(&state.dingtalk, &user.user_id).await?;
+    Ok(Json(visible.as_ref().clone()))
+}
+
+/// `GET /api/templates/{process_code}`: a template's name and form, for a template the caller may start.
+#[utoipa::path(get, path = "/templates/{process_code}", tag = "templates", security(("session" = [])),
+    params(("process_code" = String, Path, description = "DingTalk's processCode")),
+    responses(
+        (status = 200, body = TemplateDetail),
+        (status = 401, body = ApiError, description = "`unauthenticated`: no valid session"),
+        (status = 404, body = ApiError, description = "`not_found`: no such template, or the caller may not start it"),
+        (status = 502, body = ApiError, description = "`permission_missing` or `ding_talk_rejected`"),
+        (status = 503, body = ApiError, description = "DingTalk did not answer"),
+    ))]
+async fn get_template(
+    state: axum::extract::State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(process_code): Path<String>,
+) -> Result<Json<TemplateDetail>, AppError> {
+    let template = state.templates.for_user(&state.dingtalk, &user.user_id, &process_code).await?;
+    Ok(Json(TemplateDetail { process_code, name: template.name.clone(), form: template.form.clone() }))
+}
+
+/// `POST /api/templates/{process_code}/forecast`: the steps a submission of these values would run, with the
+/// approvers DingTalk knows and the steps where the caller must pick them.
+#[utoipa::path(post, path = "/templates/{process_code}/forecast", tag = "templates", security(("session" = [])),
+    params(("process_code" = String, Path, description = "DingTalk's processCode")),
+    request_body = ForecastRequest,
+    responses(
+        (status = 200, body = Vec<ForecastStep>),
+        (status = 400, body = ApiError, description = "not JSON, or values of the wrong shape"),
+        (status = 401, body = ApiError, description = "`unauthenticated`: no valid session"),
+        (status = 404, body = ApiError, description = "`not_found`: no such template, or the caller may not start it"),
+        (status = 502, body = ApiError, description = "`permission_missing` or `ding_talk_rejected`"),
+        (status = 503, body = ApiError, description = "DingTalk did not answer"),
+    ))]
+async fn forecast(
+    state: axum::extract::State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(process_code): Path<String>,
+    Json(body): Json<ForecastRequest>,
+) -> Result<Json<Vec<ForecastStep>>, AppError> {
+    let template = state.templates.for_user(&state.dingtalk, &user.user_id, &process_code).await?;
+    let request = forecast_request(&user, &process_code, &template.form, &body.values);
+    let forecast = state.dingtalk.workflow().forecast(&request).await?;
+    Ok(Json(steps(&forecast)))
+}
+
+/// The digest the `dd.config` signature uses. jsapi.md §3.1: SHA-1 is what older official documents, the
+/// community SDKs and most deployed code use; the current official sample uses SHA-256; which DingTalk accepts
+/// today is unverified. SHA-1 is the long-proven choice; the emulator accepts either.
+pub const SIGNATURE_DIGEST: dingtalk_client::jsapi::Digest = dingtalk_client::jsapi::Digest::Sha1;
+
+/// The URL form signed: the page's URL as it is (without the fragment), like the community SDKs. The app signs
+/// its entry page, whose query it does not percent-encode, so both forms agree for it.
+pub const SIGNATURE_URL_FORM: dingtalk_client::jsapi::UrlForm = dingtalk_client::jsapi::UrlForm::Raw;
+
+/// Longest page URL the server signs.
+pub const MAX_SIGNED_URL: usize = 2048;
+
+/// The page URL to sign: http(s), at most [`MAX_SIGNED_URL`] characters, no blanks or control characters, with a
+/// host; the `#fragment` removed.
+fn page_url(url: &str) -> Result<&str, AppError> {
+    let bad = |why: &str| AppError::BadRequest(format!("url {why}"));
+    if url.len() > MAX_SIGNED_URL {
+        return Err(bad("is too long"));
+    }
+    let url = url.split_once('#').map_or(url, |(page, _)| page);
+    let rest = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| {
+            url.get(..scheme.len()).filter(|s| s.eq_ignore_ascii_case(scheme)).map(|_| &url[scheme.len()..])
+        })
+        .ok_or_else(|| bad("must be an http or https URL"))?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("must not contain blanks"));
+    }
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(bad("has no host"));
+    }
+    Ok(url)
+}
+
+/// `POST /api/jsapi/signature`: the `dd.config` parameters for a page. Open without a session, because DingTalk
+/// pages call `dd.config` before they log in; it reveals only a signature bound to the page's URL.
+#[utoipa::path(post, path = "/jsapi/signature", tag = "session", request_body = JsapiSignatureRequest, responses(
+    (status = 200, body = JsapiSignature),
+    (status = 400, body = ApiError, description = "not JSON, or the url is not an http(s) URL of at most 2048 characters"),
+    (status = 502, body = ApiError, description = "`app_not_found`, `permission_missing` or `ding_talk_rejected`"),
+    (status = 503, body = ApiError, description = "DingTalk did not answer"),
+))]
+async fn jsapi_signature(
+    state: axum::extract::State<AppState>,
+    Json(body): Json<JsapiSignatureRequest>,
+) -> Result<Json<JsapiSignature>, AppError> {
+    let url = page_url(&body.url)?;
+    let ticket = state.dingtalk.jsapi().ticket().await?;
+    let nonce_str = new_token().0[..16].to_owned();
+    let time_stamp = u64::try_from(now_ms()).unwrap_or_default();
+    let signature =
+        dingtalk_client::jsapi::sign(&ticket, &nonce_str, time_stamp, url, SIGNATURE_DIGEST, SIGNATURE_URL_FORM);
+    let s = &state.settings;
+    Ok(Json(JsapiSignature {
+        agent_id: s.agent_id.clone(),
+        corp_id: s.corp_id.clone(),
+        time_stamp,
+        nonce_str,
+        signature,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_urls_are_http_and_lose_their_fragment() {
+        assert_eq!(page_url("https://a.example/x?y=1#/todo").unwrap(), "https://a.example/x?y=1");
+        assert_eq!(page_url("HTTP://a.example").unwrap(), "HTTP://a.example");
+        for bad in ["javascript:alert(1)", "ftp://a", "https://", "https:///x", "https://a b", "/relative", ""] {
+            assert!(page_url(bad).is_err(), "{bad}");
+        }
+        assert!(page_url(&format!("https://a.example/{}", "x".repeat(MAX_SIGNED_URL))).is_err());
+    }
 }

@@ -1,99 +1,12 @@
 //! Login and the skeleton endpoints, end to end: a real server on a random port over a SQLite file, talking to
 //! the emulator started in-process. The login flow runs on PostgreSQL too when `SHENPI_TEST_POSTGRES_URL` is set.
 
-use std::path::Path;
-
 use api_types::{ApiError, AppConfig, ErrorCode, Health, Session, User};
-use clap::Parser;
-use dingtalk_emulator::Emulator;
+use common::db::TestDb;
+use common::{Harness, assert_api_error, start, start_on, start_with};
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config};
 
 mod common;
-
-use common::db::TestDb;
-
-struct Harness {
-    emu: Emulator,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _server: common::Running,
-    _db: TestDb,
-}
-
-/// The server over a SQLite file.
-async fn start() -> Harness {
-    start_with(&[]).await
-}
-
-/// A harness whose server gets these `--flag=value` arguments instead of the defaults for the same flags.
-async fn start_with(extra: &[String]) -> Harness {
-    start_on(TestDb::sqlite(), extra).await
-}
-
-/// [`start_with`] over the database `db`.
-async fn start_on(db: TestDb, extra: &[String]) -> Harness {
-    let emu = Emulator::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dist = dir.path().join("dist");
-    write_dist(&dist);
-    let org = emu.org();
-    let config = Config::try_parse_from(
-        [
-            "shenpi-server".to_owned(),
-            format!("--database-url={}", db.url),
-            format!("--dist-dir={}", dist.display()),
-            format!("--corp-id={}", org.corp.corp_id),
-            format!("--agent-id={}", org.app.agent_id),
-            format!("--app-key={}", org.app.app_key),
-            format!("--app-secret={}", org.app.app_secret),
-            format!("--oapi-url={}", emu.uri()),
-            format!("--api-url={}", emu.uri()),
-            format!("--login-url={}", emu.uri()),
-        ]
-        .into_iter()
-        .filter(|default| !extra.iter().any(|e| e.split('=').next() == default.split('=').next()))
-        .chain(extra.iter().cloned()),
-    )
-    .unwrap();
-    let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
-    Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server, _db: db }
-}
-
-fn write_dist(dist: &Path) {
-    std::fs::create_dir_all(dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>shenpi</title>").unwrap();
-    std::fs::write(dist.join("shenpi-abc_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    std::fs::write(dist.join("shenpi-abc.js"), "export default 1;").unwrap();
-    std::fs::write(dist.join("style-abc.css"), "body{}").unwrap();
-}
-
-/// Checks that `res` is the common error body with `code`, under `status`.
-async fn assert_api_error(res: reqwest::Response, status: StatusCode, code: ErrorCode) {
-    assert_eq!(res.status(), status, "{}", res.url());
-    assert_eq!(res.json::<ApiError>().await.unwrap().code, code);
-}
-
-impl Harness {
-    async fn login(&self, code: &str) -> reqwest::Response {
-        self.post("/api/session", code).await
-    }
-
-    async fn web_login(&self, code: &str) -> reqwest::Response {
-        self.post("/api/session/oauth", code).await
-    }
-
-    async fn post(&self, path: &str, code: &str) -> reqwest::Response {
-        let body = serde_json::json!({ "authCode": code });
-        self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap()
-    }
-
-    async fn oauth_code(&self, user_id: &str) -> String {
-        let app_key = &self.emu.org().app.app_key;
-        self.emu.control().web_login(user_id, app_key, &format!("{}/", self.base), "st").await.unwrap()
-    }
-}
 
 #[tokio::test]
 async fn health_answers_ok() {

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 /// A template's form: its controls in the order DingTalk shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FormSchema {
     /// Top-level fields in order; a table's columns are inside its [`FieldKind::Table`].
@@ -13,6 +14,7 @@ pub struct FormSchema {
 
 /// One control of a form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Field {
     /// DingTalk's control id, e.g. `TextField-K2AD4O5B`; the key of the field's value in [`FormValues`].
@@ -51,6 +53,7 @@ impl Field {
 
 /// The date formats a date control uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DateFormat {
     /// `yyyy-MM-dd`.
@@ -80,6 +83,7 @@ impl DateFormat {
 
 /// A table's total: a numeric column DingTalk sums under the table (`statField`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TableTotal {
     /// The summed column's id.
@@ -96,6 +100,7 @@ pub struct TableTotal {
 
 /// What a control holds, with the data each kind needs to be shown and checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum FieldKind {
     /// `TextField` (one line) or `TextareaField` (several).
@@ -156,6 +161,7 @@ pub enum FieldKind {
     /// `TableField`: rows of values for its columns.
     Table {
         /// The columns, each a field of its own.
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         columns: Vec<Field>,
         /// The "add a row" button's text (`actionName`).
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A form's values, by field id (a table's rows hold their cells by column id).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct FormValues(pub BTreeMap<String, FieldValue>);
 
@@ -45,6 +46,7 @@ impl<K: Into<String>> FromIterator<(K, FieldValue)> for FormValues {
 
 /// A file in the approval space, as `DDAttachment` names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// The approval space's id.
@@ -61,6 +63,7 @@ pub struct Attachment {
 
 /// An address: province, city, district and an optional detail line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
     /// 省.
@@ -76,6 +79,7 @@ pub struct Address {
 
 /// When and where, as the device reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TimeAndLocation {
     /// `yyyy-MM-dd HH:mm:ss` (or without seconds).
@@ -90,6 +94,7 @@ pub struct TimeAndLocation {
 
 /// One field's value. Which variant fits which [`FieldKind`](super::FieldKind) is in [`validate`](super::validate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "value", rename_all = "camelCase")]
 pub enum FieldValue {
     /// Text, kept as written.
@@ -130,6 +135,7 @@ pub enum FieldValue {
     /// When and where.
     TimeAndLocation(TimeAndLocation),
     /// A table's rows, each holding its cells by column id.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     Table(Vec<FormValues>),
 }
 

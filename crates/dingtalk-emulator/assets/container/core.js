@@ -298,9 +298,15 @@ var container = (function () {
     );
   }
 
-  // dd.config: the parameters are kept in `calls`; checking the signature is the emulator server's business.
-  function acceptConfig(params, reply) {
-    reply.ok({});
+  // dd.config (`requestJsApis` on mobile, `config` on PC): DingTalk checks corpId, agentId and the signature over
+  // the app's current JSAPI ticket and this page's URL; the emulator's verify route does the same and answers a
+  // mismatch with DingTalk's "Code:52013" message, which fails the call with errorCode "3".
+  function verifyConfig(params, reply) {
+    postJson("/_emulator/jsapi/verify", { url: params.url || location.href, nonceStr: params.nonceStr,
+      timeStamp: params.timeStamp, signature: params.signature, corpId: params.corpId, agentId: params.agentId }).then(
+      function () { reply.ok({}); },
+      function (error) { reply.fail(FAILED, error.message); }
+    );
   }
 
   var rightButton = null;
@@ -308,8 +314,8 @@ var container = (function () {
   var methods = {
     "runtime.permission.requestAuthCode": requestAuthCode,
     "runtime.permission.requestAuthCodeV2": requestAuthCode,
-    "runtime.permission.requestJsApis": acceptConfig,
-    config: acceptConfig,
+    "runtime.permission.requestJsApis": verifyConfig,
+    config: verifyConfig,
     "biz.navigation.setTitle": function (params, reply) {
       document.title = params.title || "";
       reply.ok({});
