@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use api_types::{ApiError, AppConfig, ErrorCode, Health, Session, User};
-use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config};
+use shenpi_server::AppState;
 
 mod common;
 
@@ -29,26 +28,7 @@ async fn start_with(extra: &[String]) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     write_dist(&dist);
-    let db = format!("sqlite://{}", dir.path().join("db/shenpi.db").display());
-    let org = emu.org();
-    let config = Config::try_parse_from(
-        [
-            "shenpi-server".to_owned(),
-            format!("--database-url={db}"),
-            format!("--dist-dir={}", dist.display()),
-            format!("--corp-id={}", org.corp.corp_id),
-            format!("--agent-id={}", org.app.agent_id),
-            format!("--app-key={}", org.app.app_key),
-            format!("--app-secret={}", org.app.app_secret),
-            format!("--oapi-url={}", emu.uri()),
-            format!("--api-url={}", emu.uri()),
-            format!("--login-url={}", emu.uri()),
-        ]
-        .into_iter()
-        .filter(|default| !extra.iter().any(|e| e.split('=').next() == default.split('=').next()))
-        .chain(extra.iter().cloned()),
-    )
-    .unwrap();
+    let config = common::config(&emu, dir.path(), &dist, extra);
     let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
     Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server }
 }
