@@ -3,6 +3,7 @@
 //!
 //! Every request waits for its API's turn (15 calls per second per API by default) and throttling answers are
 //! retried after a pause or turned into [`Error::Throttled`]; see [`Backoff`] and [`DingTalkBuilder::rate_limit`].
+//! A [`CallObserver`] ([`DingTalkBuilder::observer`]) hears about every request sent, for metrics.
 //!
 //! ```no_run
 //! # async fn demo() -> dingtalk_client::Result<()> {
@@ -19,6 +20,7 @@ pub mod events;
 pub mod jsapi;
 mod legacy;
 pub mod oauth;
+pub mod observe;
 pub mod stream;
 mod throttle;
 mod token;
@@ -32,6 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{Error, Result};
+pub use observe::{Call, CallObserver, Outcome};
 use throttle::Throttler;
 pub use throttle::{Backoff, DEFAULT_RATE_LIMIT, Throttle};
 use token::TokenCache;
@@ -56,6 +59,7 @@ struct Inner {
     tokens: TokenCache,
     jsapi_tickets: TokenCache,
     throttler: Throttler,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -107,6 +111,7 @@ pub struct DingTalkBuilder {
     rate_limit: Option<u32>,
     unlimited: bool,
     backoff: Backoff,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl DingTalkBuilder {
@@ -168,6 +173,12 @@ impl DingTalkBuilder {
         self
     }
 
+    /// Tells `observer` about every request the client sends (see [`observe`]), e.g. to count calls per API.
+    pub fn observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Builds the client; fails when a credential is missing, a URL does not parse or the rate limit is zero.
     pub fn build(self) -> Result<DingTalk> {
         let app_key = self.app_key.filter(|k| !k.is_empty()).ok_or(Error::Config("app_key is required".into()))?;
@@ -189,7 +200,8 @@ impl DingTalkBuilder {
         let throttler = Throttler::new(per_second, self.backoff);
         let tokens = TokenCache::default();
         let jsapi_tickets = TokenCache::default();
-        let inner = Inner { http, oapi_url, api_url, app_key, app_secret, tokens, jsapi_tickets, throttler };
+        let observer = self.observer;
+        let inner = Inner { http, oapi_url, api_url, app_key, app_secret, tokens, jsapi_tickets, throttler, observer };
         Ok(DingTalk { inner: Arc::new(inner) })
     }
 }

@@ -25,6 +25,7 @@ use rand::Rng;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::observe::{Call, Outcome, is_metered};
 use crate::{DingTalk, Error, Result};
 
 /// Calls per second per API the client allows itself unless told otherwise.
@@ -198,16 +199,25 @@ impl DingTalk {
         let deadline = Instant::now() + throttler.backoff.max_wait;
         let mut refusals = 0;
         loop {
+            let queued = Instant::now();
             throttler.admit(&api, deadline).await?;
+            let limiter_wait = queued.elapsed();
             let attempt =
                 request.try_clone().ok_or_else(|| Error::Config("a streamed body cannot be re-sent".into()))?;
-            let response = self.inner.http.execute(attempt).await?;
-            let status = response.status();
-            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let (content_type, request_id) = (header("content-type"), header("x-acs-request-id"));
-            let body = response.text().await?;
-            let Some(kind) = classify(status, content_type.as_deref(), &body) else {
-                return Ok(Answer { status, request_id, body });
+            let sent = Instant::now();
+            let answer = self.send(attempt).await;
+            let outcome = match &answer {
+                Ok((answer, content_type)) => judge(answer.status, content_type.as_deref(), &answer.body),
+                Err(_) => Outcome::HttpError,
+            };
+            if let Some(observer) = &self.inner.observer {
+                let call =
+                    Call { api: &api, outcome, metered: is_metered(&api), elapsed: sent.elapsed(), limiter_wait };
+                observer.observe(&call);
+            }
+            let (answer, _) = answer?;
+            let Outcome::Throttled(kind) = outcome else {
+                return Ok(answer);
             };
             tracing::warn!(api, %kind, refusals, "DingTalk throttled a call");
             match kind {
@@ -226,6 +236,16 @@ impl DingTalk {
             }
         }
     }
+
+    /// Sends one request and reads its whole answer, with the answer's content type.
+    async fn send(&self, request: reqwest::Request) -> Result<(Answer, Option<String>)> {
+        let response = self.inner.http.execute(request).await?;
+        let status = response.status();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (content_type, request_id) = (header("content-type"), header("x-acs-request-id"));
+        let body = response.text().await?;
+        Ok((Answer { status, request_id, body }, content_type))
+    }
 }
 
 /// The limiter's key for a request: `METHOD /path`, id-like segments as `{id}`.
@@ -238,37 +258,54 @@ fn api_key(method: &Method, path: &str) -> String {
     format!("{method} {}", path.join("/"))
 }
 
-/// Whether an answer is a throttling refusal, and which (see the module's notes). Reads both hosts' shapes.
-fn classify(status: StatusCode, content_type: Option<&str>, body: &str) -> Option<Throttle> {
+/// How DingTalk answered: success, its own error, or a throttling refusal (see the module's notes and
+/// [`crate::observe`]). Reads both hosts' shapes.
+fn judge(status: StatusCode, content_type: Option<&str>, body: &str) -> Outcome {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         let html = content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"))
             || body.trim_start().starts_with('<');
-        return (html && !status.is_server_error()).then_some(Throttle::IpBan);
+        return match html && !status.is_server_error() {
+            true => Outcome::Throttled(Throttle::IpBan),
+            false => Outcome::HttpError,
+        };
     };
     let legacy = match value.get("errcode") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
+    let refused = match status.is_success() {
+        true => Outcome::ApiError,
+        false if value.is_object() => Outcome::ApiError,
+        false => Outcome::HttpError,
+    };
     if let Some(code) = legacy {
         return match code {
-            90002 | 90018 => Some(Throttle::PerSecond),
-            90001 | 90003..=90014 | 90017 => Some(Throttle::PerMinute),
-            90020 => Some(Throttle::MonthlyQuota),
-            _ => None,
+            0 if status.is_success() => Outcome::Ok,
+            90002 | 90018 => Outcome::Throttled(Throttle::PerSecond),
+            90001 | 90003..=90014 | 90017 => Outcome::Throttled(Throttle::PerMinute),
+            90020 => Outcome::Throttled(Throttle::MonthlyQuota),
+            _ => refused,
         };
     }
     if let Some(code) = ["code", "Code"].iter().find_map(|k| value.get(*k).and_then(Value::as_str)) {
         return match code {
-            "Forbidden.AccessDenied.ApiCountLimitForOrg" => Some(Throttle::MonthlyQuota),
-            c if c.starts_with("Forbidden.AccessDenied.Qpm") => Some(Throttle::PerMinute),
-            c if c.starts_with("Forbidden.AccessDenied.Qps") || c == "oaplus.query.limit" => Some(Throttle::PerSecond),
-            _ => None,
+            "Forbidden.AccessDenied.ApiCountLimitForOrg" => Outcome::Throttled(Throttle::MonthlyQuota),
+            c if c.starts_with("Forbidden.AccessDenied.Qpm") => Outcome::Throttled(Throttle::PerMinute),
+            c if c.starts_with("Forbidden.AccessDenied.Qps") || c == "oaplus.query.limit" => {
+                Outcome::Throttled(Throttle::PerSecond)
+            }
+            _ if status.is_success() => Outcome::Ok,
+            _ => refused,
         };
     }
     let banned = value.get("punish").and_then(Value::as_str) == Some("deny")
         || value.get("status").and_then(Value::as_i64) == Some(1111);
-    banned.then_some(Throttle::IpBan)
+    match (banned, status.is_success()) {
+        (true, _) => Outcome::Throttled(Throttle::IpBan),
+        (false, true) => Outcome::Ok,
+        (false, false) => refused,
+    }
 }
 
 /// A random extra wait of up to `max`.
@@ -297,6 +334,14 @@ mod tests {
 
     const OK: StatusCode = StatusCode::OK;
     const FORBIDDEN: StatusCode = StatusCode::FORBIDDEN;
+
+    /// The throttling refusal an answer is, if any.
+    fn classify(status: StatusCode, content_type: Option<&str>, body: &str) -> Option<Throttle> {
+        match judge(status, content_type, body) {
+            Outcome::Throttled(kind) => Some(kind),
+            _ => None,
+        }
+    }
 
     #[test]
     fn per_second_refusals_of_both_hosts_are_per_second() {

@@ -42,6 +42,10 @@ pub struct Config {
     /// DingTalk's web login host (the OAuth page for browsers outside DingTalk).
     #[arg(long, env = "DINGTALK_LOGIN_URL", default_value = "https://login.dingtalk.com")]
     pub login_url: String,
+    /// A bearer token `GET /metrics` requires (`Authorization: Bearer <token>`); when unset, `/metrics` is open to
+    /// whoever reaches the server. Never logged.
+    #[arg(long, env = "SHENPI_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 /// A string that never shows in `Debug` output.

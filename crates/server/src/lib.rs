@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod store;
 pub mod templates;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{any, get};
 use dingtalk_client::DingTalk;
 use tokio::net::TcpListener;
@@ -22,6 +24,8 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::AppError;
+pub use metrics::Metrics;
+use sha2::{Digest, Sha256};
 use store::Store;
 
 /// Largest request body the API accepts.
@@ -38,6 +42,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Template forms and visibility, cached in front of DingTalk.
     pub templates: Arc<templates::Templates>,
+    /// What `/metrics` shows; the DingTalk client reports to it.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -53,13 +59,17 @@ pub struct Settings {
     pub oauth_authorize_url: String,
     /// Folder of the built app.
     pub dist_dir: PathBuf,
+    /// SHA-256 of the bearer token `/metrics` requires; open when `None`.
+    pub metrics_token_hash: Option<Vec<u8>>,
 }
 
 impl AppState {
     /// Opens the store and builds the DingTalk client from the configuration.
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         let store = store::open(config.database_url.expose()).await?;
+        let metrics = Arc::new(Metrics::new());
         let dingtalk = DingTalk::builder()
+            .observer(metrics.dingtalk_observer())
             .app_key(&config.app_key)
             .app_secret(config.app_secret.expose())
             .oapi_url(&config.oapi_url)
@@ -71,12 +81,17 @@ impl AppState {
             client_id: config.app_key.clone(),
             oauth_authorize_url: format!("{}/oauth2/auth", config.login_url.trim_end_matches('/')),
             dist_dir: config.dist_dir.clone(),
+            metrics_token_hash: config
+                .metrics_token
+                .as_ref()
+                .filter(|token| !token.expose().is_empty())
+                .map(|token| Sha256::digest(token.expose().as_bytes()).to_vec()),
         };
-        Ok(Self { store, dingtalk, settings: Arc::new(settings), templates: Arc::default() })
+        Ok(Self { store, dingtalk, settings: Arc::new(settings), templates: Arc::default(), metrics })
     }
 }
 
-/// The whole HTTP surface: `/api` routes, and the built app for every other path (unknown paths get
+/// The whole HTTP surface: `/api` routes (counted in the metrics), `/metrics`, and the built app for every other path (unknown paths get
 /// `index.html`, so the app's router can handle them).
 pub fn app(state: AppState) -> Router {
     let dist = &state.settings.dist_dir;
@@ -88,9 +103,11 @@ pub fn app(state: AppState) -> Router {
         // Unknown paths below /api answer 404 with an `ApiError` body instead of the app.
         .route("/api", any(|| async { AppError::NotFound }))
         .route("/api/{*rest}", any(|| async { AppError::NotFound }))
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed });
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track_http));
     Router::new()
         .merge(api)
+        .route("/metrics", get(metrics::serve))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .fallback_service(spa)

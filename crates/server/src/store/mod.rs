@@ -50,6 +50,8 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError>;
     /// Deletes a session (logout, expiry).
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// How many sessions are still usable at `now`: not past `expires_at`, and used since `seen_since`.
+    async fn count_active_sessions(&self, now: i64, seen_since: i64) -> Result<u64, StoreError>;
 }
 
 /// The databases a store can live in.

@@ -95,4 +95,10 @@ impl Store for PostgresStore {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn count_active_sessions(&self, now: i64, seen_since: i64) -> Result<u64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2";
+        let count: i64 = sqlx::query_scalar(sql).bind(now).bind(seen_since).fetch_one(&self.pool).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }

@@ -107,4 +107,10 @@ impl Store for SqliteStore {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn count_active_sessions(&self, now: i64, seen_since: i64) -> Result<u64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM sessions WHERE expires_at > ? AND last_seen_at > ?";
+        let count: i64 = sqlx::query_scalar(sql).bind(now).bind(seen_since).fetch_one(&self.pool).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }
