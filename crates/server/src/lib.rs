@@ -4,12 +4,15 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod outbox;
+pub mod requests;
 pub mod routes;
 pub mod store;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -21,6 +24,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::AppError;
+pub use outbox::spawn_outbox;
 use store::Store;
 
 /// Largest request body the API accepts.
@@ -35,6 +39,10 @@ pub struct AppState {
     pub dingtalk: DingTalk,
     /// Settings the handlers read.
     pub settings: Arc<Settings>,
+    /// Templates' form schemas, cached briefly.
+    pub forms: Arc<requests::FormCache>,
+    /// The outbox worker's timing and wake-up bell.
+    pub outbox: Arc<outbox::Outbox>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -61,6 +69,7 @@ impl AppState {
             .app_secret(config.app_secret.expose())
             .oapi_url(&config.oapi_url)
             .api_url(&config.api_url)
+            .timeout(Duration::from_millis(config.dingtalk_timeout_ms))
             .build()?;
         let settings = Settings {
             corp_id: config.corp_id.clone(),
@@ -69,7 +78,22 @@ impl AppState {
             oauth_authorize_url: format!("{}/oauth2/auth", config.login_url.trim_end_matches('/')),
             dist_dir: config.dist_dir.clone(),
         };
-        Ok(Self { store, dingtalk, settings: Arc::new(settings) })
+        let backoff = Duration::from_millis(config.outbox_backoff_ms.max(1));
+        let outbox = outbox::Outbox {
+            poll: Duration::from_millis(config.outbox_poll_ms.max(1)),
+            backoff,
+            max_backoff: backoff.saturating_mul(300),
+            // Longer than a batch of calls that each time out, so a live worker never loses its rows.
+            lease: Duration::from_millis(config.dingtalk_timeout_ms).saturating_mul(40).max(Duration::from_secs(60)),
+            wake: tokio::sync::Notify::new(),
+        };
+        Ok(Self {
+            store,
+            dingtalk,
+            settings: Arc::new(settings),
+            forms: Arc::new(requests::FormCache::new(Duration::from_secs(300))),
+            outbox: Arc::new(outbox),
+        })
     }
 }
 

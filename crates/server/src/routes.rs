@@ -39,7 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(config))
         .routes(routes!(login_with_auth_code))
         .routes(routes!(login_with_oauth_code))
-        .routes(routes!(me));
+        .routes(routes!(me))
+        .routes(routes!(crate::requests::submit))
+        .routes(routes!(crate::requests::get_request));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 
