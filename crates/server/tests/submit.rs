@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use api_types::form::{FieldErrorCode, FieldValue, FormValues};
-use api_types::{ApiError, ErrorCode, RequestState, Session, SubmitRequest, SubmittedRequest};
+use api_types::{
+    ApiError, ApprovalMode, ApprovalStep, ErrorCode, RequestState, Session, SubmitRequest, SubmittedRequest,
+};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use dingtalk_emulator::limits::FaultRule;
@@ -26,9 +28,14 @@ struct Harness {
     _db: TestDb,
 }
 
-/// The server with a 1 s DingTalk timeout and 50 ms outbox backoff, so retries happen within a test.
+/// The server over a SQLite file with a 1 s DingTalk timeout and 50 ms outbox backoff, so retries happen within a
+/// test.
 async fn start() -> Harness {
-    let db = TestDb::sqlite();
+    start_on(TestDb::sqlite()).await
+}
+
+/// [`start`] over the database `db`.
+async fn start_on(db: TestDb) -> Harness {
     let emu = Emulator::start().await.unwrap();
     let org = emu.org();
     let config = Config::try_parse_from([
@@ -164,7 +171,17 @@ async fn the_same_key_with_another_body_is_a_conflict() {
 
 #[tokio::test]
 async fn a_create_that_commits_then_times_out_is_adopted_not_sent_again() {
-    let h = start().await;
+    commit_then_timeout_is_adopted(start().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_a_create_that_commits_then_times_out_is_adopted_not_sent_again() {
+    if let Some(db) = TestDb::postgres().await {
+        commit_then_timeout_is_adopted(start_on(db).await).await;
+    }
+}
+
+async fn commit_then_timeout_is_adopted(h: Harness) {
     h.emu
         .control()
         .add_fault(&FaultRule {
@@ -238,4 +255,25 @@ async fn a_request_needs_a_sane_key_and_is_visible_only_to_its_owner() {
     assert_eq!(h.get(&other, &mine.id).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(h.get(&token, "no-such-request").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(h.get(&token, &mine.id).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_create_dingtalk_refuses_fails_with_its_reason_and_is_not_retried() {
+    let h = start().await;
+    let token = h.login("zhangsan").await;
+    let mut body = general("请假");
+    body.process_code = "PROC-EMU-NO-SUCH".into();
+    let res = h.submit(&token, "key-no-template", &body).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<ApiError>().await.unwrap().code, ErrorCode::TemplateNotFound);
+
+    let mut body = general("请假");
+    body.approvers = Some(vec![ApprovalStep { mode: ApprovalMode::Single, user_ids: vec!["nobody-here".into()] }]);
+    let queued = h.accepted(&token, "key-refused-1", &body).await;
+    let done = h.settled(&token, &queued.id, Duration::from_secs(10)).await;
+    assert_eq!((done.state, done.instance_id.as_deref()), (RequestState::Failed, None), "{done:?}");
+    let failure = done.failure.expect("a reason");
+    assert_eq!(failure.code, ErrorCode::DingTalkRejected);
+    assert!(failure.message.contains("nobody-here"), "DingTalk's message is kept: {failure:?}");
+    assert!(h.instance_ids().await.is_empty());
 }
