@@ -278,6 +278,36 @@ mod tests {
     }
 
     #[test]
+    fn field_errors_are_optional_in_the_error_body() {
+        let old: ApiError = serde_json::from_str(r#"{"code":"bad_request","message":"x"}"#).unwrap();
+        assert!(old.fields.is_empty());
+        let mut e = ApiError::new(ErrorCode::FormInvalid, "1 value");
+        e.fields.push(form::FieldError::new("TextField-1", form::FieldErrorCode::Required));
+        let body = serde_json::to_value(&e).unwrap();
+        assert_eq!(body["code"], "form_invalid");
+        assert_eq!(body["fields"][0]["fieldId"], "TextField-1");
+        assert_eq!(serde_json::from_value::<ApiError>(body).unwrap(), e);
+    }
+
+    #[test]
+    fn a_submitted_request_reads_in_camel_case_with_its_state_in_snake_case() {
+        let r = SubmittedRequest {
+            id: "r1".into(),
+            state: RequestState::Failed,
+            instance_id: None,
+            failure: Some(RequestFailure { code: ErrorCode::FormRejected, message: "表单校验失败".into() }),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"id": "r1", "state": "failed",
+            "failure": {"code": "form_rejected", "message": "表单校验失败"}})
+        );
+        let newer: SubmittedRequest = serde_json::from_str(r#"{"id":"r2","state":"archived"}"#).unwrap();
+        assert_eq!(newer.state, RequestState::Unknown);
+    }
+
+    #[test]
     fn unknown_error_codes_from_a_newer_server_still_decode() {
         let e: ApiError = serde_json::from_str(r#"{"code":"brand_new","message":"x"}"#).unwrap();
         assert_eq!(e.code, ErrorCode::Unknown);

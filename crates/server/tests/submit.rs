@@ -277,3 +277,18 @@ async fn a_create_dingtalk_refuses_fails_with_its_reason_and_is_not_retried() {
     assert!(failure.message.contains("nobody-here"), "DingTalk's message is kept: {failure:?}");
     assert!(h.instance_ids().await.is_empty());
 }
+
+#[tokio::test]
+async fn every_seeded_template_s_form_is_read_through_the_client() {
+    let h = start().await;
+    let token = h.login("zhangsan").await;
+    for code in ["PROC-EMU-LEAVE", "PROC-EMU-EXPENSE", "PROC-EMU-PURCHASE", GENERAL] {
+        let body = SubmitRequest { values: FormValues::new(), ..general("x") };
+        let body = SubmitRequest { process_code: code.into(), ..body };
+        let res = h.submit(&token, &format!("key-empty-{code}"), &body).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{code}");
+        let err: ApiError = res.json().await.unwrap();
+        assert_eq!(err.code, ErrorCode::FormInvalid, "{code}: {err:?}");
+        assert!(err.fields.iter().all(|f| f.code == FieldErrorCode::Required), "{code}: {err:?}");
+    }
+}
