@@ -72,12 +72,19 @@ pub fn spawn_outbox(state: AppState) -> JoinHandle<()> {
             let lease_until = now + outbox.lease.as_millis() as i64;
             match state.store.claim_outbox(now, lease_until, BATCH).await {
                 Ok(jobs) if !jobs.is_empty() => {
+                    // A batch goes out at once, so one slow call does not hold the others; the client keeps the
+                    // pace DingTalk allows.
+                    let mut batch = tokio::task::JoinSet::new();
                     for job in jobs {
-                        if let Err(e) = deliver(&state, &outbox, &job).await {
-                            // The lease runs out and the row is tried again.
-                            tracing::error!(request_id = %job.request_id, error = %e, "outbox: storing an outcome failed");
-                        }
+                        let (state, outbox) = (state.clone(), outbox.clone());
+                        batch.spawn(async move {
+                            if let Err(e) = deliver(&state, &outbox, &job).await {
+                                // The lease runs out and the row is tried again.
+                                tracing::error!(request_id = %job.request_id, error = %e, "outbox: storing an outcome failed");
+                            }
+                        });
                     }
+                    while batch.join_next().await.is_some() {}
                     continue;
                 }
                 Ok(_) => {}
