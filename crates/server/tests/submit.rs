@@ -292,3 +292,31 @@ async fn every_seeded_template_s_form_is_read_through_the_client() {
         assert!(err.fields.iter().all(|f| f.code == FieldErrorCode::Required), "{code}: {err:?}");
     }
 }
+
+#[tokio::test]
+async fn the_lookup_after_a_timeout_never_adopts_another_request_s_instance() {
+    let h = start().await;
+    let token = h.login("zhangsan").await;
+    // Two requests with the same form: the first goes through, the second's create commits but is not answered.
+    let first = h.accepted(&token, "key-same-form-1", &general("同一事项")).await;
+    let first = h.settled(&token, &first.id, Duration::from_secs(10)).await;
+    h.emu
+        .control()
+        .add_fault(&FaultRule {
+            method: Some("POST".into()),
+            commit_then_timeout_ms: Some(3_000),
+            times: Some(1),
+            ..FaultRule::on(CREATE_PATH)
+        })
+        .await
+        .unwrap();
+    let second = h.accepted(&token, "key-same-form-2", &general("同一事项")).await;
+    let second = h.settled(&token, &second.id, Duration::from_secs(15)).await;
+    assert_eq!(second.state, RequestState::Running, "{second:?}");
+    assert_ne!(second.instance_id, first.instance_id, "each request has its own instance");
+    let mut ids = h.instance_ids().await;
+    ids.sort();
+    let mut ours = vec![first.instance_id.unwrap(), second.instance_id.unwrap()];
+    ours.sort();
+    assert_eq!(ids, ours);
+}
