@@ -121,6 +121,17 @@ impl Harness {
         }
     }
 
+    /// Makes the next create call commit, then hold its answer past the server's 1 s timeout and drop it.
+    async fn commit_then_time_out_next_create(&self) {
+        let rule = FaultRule {
+            method: Some("POST".into()),
+            commit_then_timeout_ms: Some(3_000),
+            times: Some(1),
+            ..FaultRule::on(CREATE_PATH)
+        };
+        self.emu.control().add_fault(&rule).await.unwrap();
+    }
+
     /// The ids of every instance in the emulator.
     async fn instance_ids(&self) -> Vec<String> {
         self.emu.control().instances(None).await.unwrap().into_iter().map(|i| i.process_instance_id).collect()
@@ -182,16 +193,7 @@ async fn on_postgres_a_create_that_commits_then_times_out_is_adopted_not_sent_ag
 }
 
 async fn commit_then_timeout_is_adopted(h: Harness) {
-    h.emu
-        .control()
-        .add_fault(&FaultRule {
-            method: Some("POST".into()),
-            commit_then_timeout_ms: Some(3_000),
-            times: Some(1),
-            ..FaultRule::on(CREATE_PATH)
-        })
-        .await
-        .unwrap();
+    h.commit_then_time_out_next_create().await;
     let token = h.login("zhangsan").await;
     let queued = h.accepted(&token, "key-timeout-1", &general("出差")).await;
     let done = h.settled(&token, &queued.id, Duration::from_secs(15)).await;
@@ -300,16 +302,7 @@ async fn the_lookup_after_a_timeout_never_adopts_another_request_s_instance() {
     // Two requests with the same form: the first goes through, the second's create commits but is not answered.
     let first = h.accepted(&token, "key-same-form-1", &general("同一事项")).await;
     let first = h.settled(&token, &first.id, Duration::from_secs(10)).await;
-    h.emu
-        .control()
-        .add_fault(&FaultRule {
-            method: Some("POST".into()),
-            commit_then_timeout_ms: Some(3_000),
-            times: Some(1),
-            ..FaultRule::on(CREATE_PATH)
-        })
-        .await
-        .unwrap();
+    h.commit_then_time_out_next_create().await;
     let second = h.accepted(&token, "key-same-form-2", &general("同一事项")).await;
     let second = h.settled(&token, &second.id, Duration::from_secs(15)).await;
     assert_eq!(second.state, RequestState::Running, "{second:?}");
