@@ -85,6 +85,18 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::DingTalkUnavailable, En) => ("DingTalk is unavailable", "Please try again shortly."),
         (ErrorCode::BadRequest | ErrorCode::PayloadTooLarge, Zh) => ("请求有误", "请刷新页面后重试。"),
         (ErrorCode::BadRequest | ErrorCode::PayloadTooLarge, En) => ("Bad request", "Reload the page and try again."),
+        (ErrorCode::IdempotencyConflict, Zh) => ("重复提交", "这次提交与之前的内容不同，请刷新后重新填写。"),
+        (ErrorCode::IdempotencyConflict, En) => {
+            ("Duplicate submission", "This differs from what was sent before. Reload and fill in the form again.")
+        }
+        (ErrorCode::FormInvalid, Zh) => ("表单有误", "请按提示修改标出的内容。"),
+        (ErrorCode::FormInvalid, En) => ("Check the form", "Correct the marked fields."),
+        (ErrorCode::TemplateNotFound, Zh) => ("审批模板不存在", "这个审批模板已停用或被删除。"),
+        (ErrorCode::TemplateNotFound, En) => ("Template not found", "This approval template was disabled or removed."),
+        (ErrorCode::FormRejected, Zh) => ("钉钉拒绝了表单", "请检查表单内容后重新提交。"),
+        (ErrorCode::FormRejected, En) => ("DingTalk refused the form", "Check the form and submit it again."),
+        (ErrorCode::ApproversMissing, Zh) => ("缺少审批人", "请为需要自选审批人的步骤选择审批人。"),
+        (ErrorCode::ApproversMissing, En) => ("Approvers missing", "Pick approvers for the steps that ask for them."),
         (ErrorCode::NotFound, Zh) => ("内容不存在", "它可能已被删除，或你没有查看权限。"),
         (ErrorCode::NotFound, En) => ("Not found", "It may have been deleted, or you may not have access."),
         (ErrorCode::Internal | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),

@@ -206,6 +206,16 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Something failed on the server; details are in its log, never in the body (500).
     Internal,
+    /// The `Idempotency-Key` was used before with a different body (409).
+    IdempotencyConflict,
+    /// A form value does not fit its field; `fields` says which (400).
+    FormInvalid,
+    /// DingTalk does not know the approval template (its processCode) (400, or a request's failure).
+    TemplateNotFound,
+    /// DingTalk refused the form's values (a request's failure).
+    FormRejected,
+    /// The template needs the originator to pick approvers for a step, and none were given (a request's failure).
+    ApproversMissing,
     /// A code this build does not know yet (from a newer server).
     #[serde(other)]
     Unknown,
@@ -220,13 +230,128 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// A short English description for logs and developers; the app shows its own words for `code`.
     pub message: String,
+    /// For `form_invalid`: each refused value. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+    pub fields: Vec<form::FieldError>,
 }
 
 impl ApiError {
     /// An error body with the given code and developer message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), fields: Vec::new() }
     }
+}
+
+/// Where a submitted approval request stands. Serialized in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Accepted and waiting in the outbox for delivery to DingTalk.
+    Queued,
+    /// DingTalk created the instance.
+    Submitted,
+    /// The instance is being approved.
+    Running,
+    /// The instance ended approved.
+    Approved,
+    /// The instance ended refused.
+    Refused,
+    /// The originator withdrew it.
+    Revoked,
+    /// DingTalk refused to create it; `failure` says why.
+    Failed,
+    /// A state this build does not know yet (from a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+/// How the approvers of one step decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalMode {
+    /// 会签: everyone must agree.
+    All,
+    /// 或签: the first to act decides.
+    Any,
+    /// A single approver.
+    Single,
+}
+
+/// One approval step given instead of the template's flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalStep {
+    /// How the step's approvers decide.
+    pub mode: ApprovalMode,
+    /// The step's approvers (userids).
+    pub user_ids: Vec<String>,
+}
+
+/// The approvers the originator picked for a template step that asks for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApproverPick {
+    /// The step's `activityId` (from the forecast).
+    pub activity_id: String,
+    /// Who approves it.
+    pub user_ids: Vec<String>,
+}
+
+/// `POST /api/requests`: an approval request to submit, sent with an `Idempotency-Key` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SubmitRequest {
+    /// The template (`PROC-...`).
+    pub process_code: String,
+    /// The originator's department; the template's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept_id: Option<i64>,
+    /// The filled-in form, by field id.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub values: form::FormValues,
+    /// Steps that replace the template's flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvers: Option<Vec<ApprovalStep>>,
+    /// People to copy (with `approvers` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<Vec<String>>,
+    /// Approvers for the template's "originator picks" steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picks: Option<Vec<ApproverPick>>,
+}
+
+/// Why DingTalk refused to create a request's instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestFailure {
+    /// What went wrong, for the app to explain.
+    pub code: ErrorCode,
+    /// DingTalk's own message, kept verbatim (usually Chinese).
+    pub message: String,
+}
+
+/// A submitted approval request: the answer to `POST /api/requests` and `GET /api/requests/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedRequest {
+    /// shenpi's id of the request.
+    pub id: String,
+    /// Where it stands.
+    pub state: RequestState,
+    /// DingTalk's instance id, once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Why it failed, when `state` is `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<RequestFailure>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -245,6 +370,36 @@ mod tests {
     fn error_body_is_snake_case_code_and_message() {
         let body = serde_json::to_value(ApiError::new(ErrorCode::AuthCodeInvalid, "code used")).unwrap();
         assert_eq!(body, serde_json::json!({"code": "auth_code_invalid", "message": "code used"}));
+    }
+
+    #[test]
+    fn field_errors_are_optional_in_the_error_body() {
+        let old: ApiError = serde_json::from_str(r#"{"code":"bad_request","message":"x"}"#).unwrap();
+        assert!(old.fields.is_empty());
+        let mut e = ApiError::new(ErrorCode::FormInvalid, "1 value");
+        e.fields.push(form::FieldError::new("TextField-1", form::FieldErrorCode::Required));
+        let body = serde_json::to_value(&e).unwrap();
+        assert_eq!(body["code"], "form_invalid");
+        assert_eq!(body["fields"][0]["fieldId"], "TextField-1");
+        assert_eq!(serde_json::from_value::<ApiError>(body).unwrap(), e);
+    }
+
+    #[test]
+    fn a_submitted_request_reads_in_camel_case_with_its_state_in_snake_case() {
+        let r = SubmittedRequest {
+            id: "r1".into(),
+            state: RequestState::Failed,
+            instance_id: None,
+            failure: Some(RequestFailure { code: ErrorCode::FormRejected, message: "表单校验失败".into() }),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"id": "r1", "state": "failed",
+            "failure": {"code": "form_rejected", "message": "表单校验失败"}})
+        );
+        let newer: SubmittedRequest = serde_json::from_str(r#"{"id":"r2","state":"archived"}"#).unwrap();
+        assert_eq!(newer.state, RequestState::Unknown);
     }
 
     #[test]

@@ -46,6 +46,15 @@ pub struct Config {
     /// whoever reaches the server. Never logged.
     #[arg(long, env = "SHENPI_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// How long a DingTalk call may take before it counts as unanswered, in ms.
+    #[arg(long, env = "DINGTALK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub dingtalk_timeout_ms: u64,
+    /// The outbox's first retry delay in ms; each further retry doubles it, up to 300 times this.
+    #[arg(long, env = "SHENPI_OUTBOX_BACKOFF_MS", default_value_t = 1_000)]
+    pub outbox_backoff_ms: u64,
+    /// How often the outbox worker looks for due rows when not woken, in ms.
+    #[arg(long, env = "SHENPI_OUTBOX_POLL_MS", default_value_t = 1_000)]
+    pub outbox_poll_ms: u64,
 }
 
 /// A string that never shows in `Debug` output.

@@ -51,6 +51,15 @@ pub enum AppError {
     /// 503: DingTalk did not answer; detail logged.
     #[error("DingTalk unavailable: {0}")]
     DingTalkUnavailable(dingtalk_client::Error),
+    /// 409: the `Idempotency-Key` was used before with another body.
+    #[error("idempotency key reused with another body")]
+    IdempotencyConflict,
+    /// 400: form values that do not fit their fields.
+    #[error("form invalid: {0:?}")]
+    FormInvalid(Vec<api_types::form::FieldError>),
+    /// 400: DingTalk does not know the approval template.
+    #[error("no such approval template")]
+    TemplateNotFound,
     /// 500: storage failed; detail logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -129,6 +138,19 @@ impl AppError {
                 ErrorCode::DingTalkUnavailable,
                 "DingTalk cannot be reached right now".into(),
             ),
+            AppError::IdempotencyConflict => (
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyConflict,
+                "this Idempotency-Key was already used with a different body".into(),
+            ),
+            AppError::FormInvalid(fields) => (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::FormInvalid,
+                format!("{} form value(s) do not fit their fields", fields.len()),
+            ),
+            AppError::TemplateNotFound => {
+                (StatusCode::BAD_REQUEST, ErrorCode::TemplateNotFound, "DingTalk has no such approval template".into())
+            }
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error".into()),
         }
     }
@@ -142,7 +164,11 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(error = %self, "request refused");
         }
-        (status, axum::Json(ApiError::new(code, message))).into_response()
+        let mut body = ApiError::new(code, message);
+        if let AppError::FormInvalid(fields) = self {
+            body.fields = fields;
+        }
+        (status, axum::Json(body)).into_response()
     }
 }
 

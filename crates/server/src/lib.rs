@@ -5,6 +5,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod outbox;
+pub mod requests;
 pub mod routes;
 pub mod store;
 pub mod templates;
@@ -12,6 +14,7 @@ pub mod templates;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +28,7 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 use error::AppError;
 pub use metrics::Metrics;
+pub use outbox::spawn_outbox;
 use sha2::{Digest, Sha256};
 use store::Store;
 
@@ -44,6 +48,10 @@ pub struct AppState {
     pub templates: Arc<templates::Templates>,
     /// What `/metrics` shows; the DingTalk client reports to it.
     pub metrics: Arc<Metrics>,
+    /// Templates' form schemas, cached briefly.
+    pub forms: Arc<requests::FormCache>,
+    /// The outbox worker's timing and wake-up bell.
+    pub outbox: Arc<outbox::Outbox>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -74,6 +82,7 @@ impl AppState {
             .app_secret(config.app_secret.expose())
             .oapi_url(&config.oapi_url)
             .api_url(&config.api_url)
+            .timeout(Duration::from_millis(config.dingtalk_timeout_ms))
             .build()?;
         let settings = Settings {
             corp_id: config.corp_id.clone(),
@@ -87,7 +96,24 @@ impl AppState {
                 .filter(|token| !token.expose().is_empty())
                 .map(|token| Sha256::digest(token.expose().as_bytes()).to_vec()),
         };
-        Ok(Self { store, dingtalk, settings: Arc::new(settings), templates: Arc::default(), metrics })
+        let backoff = Duration::from_millis(config.outbox_backoff_ms.max(1));
+        let outbox = outbox::Outbox {
+            poll: Duration::from_millis(config.outbox_poll_ms.max(1)),
+            backoff,
+            max_backoff: backoff.saturating_mul(300),
+            // Longer than a batch of calls that each time out, so a live worker never loses its rows.
+            lease: Duration::from_millis(config.dingtalk_timeout_ms).saturating_mul(40).max(Duration::from_secs(60)),
+            wake: tokio::sync::Notify::new(),
+        };
+        Ok(Self {
+            store,
+            dingtalk,
+            settings: Arc::new(settings),
+            templates: Arc::default(),
+            metrics,
+            forms: Arc::new(requests::FormCache::new(Duration::from_secs(300))),
+            outbox: Arc::new(outbox),
+        })
     }
 }
 

@@ -16,6 +16,7 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     // xtask and the e2e suite read this line to learn the address.
     println!("shenpi-server listening on http://{}", listener.local_addr()?);
+    shenpi_server::spawn_outbox(state.clone());
     run(listener, app(state), shutdown_signal()).await?;
     Ok(())
 }

@@ -48,7 +48,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_templates))
         .routes(routes!(get_template))
         .routes(routes!(forecast))
-        .routes(routes!(jsapi_signature));
+        .routes(routes!(jsapi_signature))
+        .routes(routes!(crate::requests::submit))
+        .routes(routes!(crate::requests::get_request));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 

@@ -4,8 +4,9 @@
 mod common;
 
 use api_types::User;
+use api_types::{ErrorCode, RequestFailure, RequestState};
 use common::db::TestDb;
-use shenpi_server::store::StoreError;
+use shenpi_server::store::{Fate, Inserted, NewRequest, Store, StoreError};
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
 macro_rules! scenarios {
@@ -41,6 +42,11 @@ scenarios!(
     a_new_login_refreshes_the_user_for_all_their_sessions,
     a_token_hash_is_never_stored_twice,
     sessions_survive_reopening_the_store,
+    a_request_and_its_outbox_row_commit_together,
+    a_reused_key_returns_the_first_request_and_queues_nothing,
+    a_claimed_row_is_leased_until_it_runs_out,
+    a_retried_row_waits_until_due_and_remembers_an_unknown_outcome,
+    finishing_records_the_fate_and_empties_the_outbox,
 );
 
 /// 2025-05-20 in Unix seconds.
@@ -138,4 +144,96 @@ async fn sessions_survive_reopening_the_store(db: TestDb) {
     // Opening again runs the migrations again; they must find nothing left to do.
     let second = db.open().await;
     assert_eq!(second.session("hash-a").await.unwrap().expect("session a").user, zhangsan());
+}
+
+/// A request of zhangsan's under `key`, arriving at `NOW` in ms.
+fn new_request(id: &str, key: &str) -> NewRequest {
+    NewRequest {
+        id: id.into(),
+        user_id: "zhangsan".into(),
+        idempotency_key: key.into(),
+        body_hash: format!("hash-of-{id}"),
+        process_code: "PROC-GENERAL".into(),
+        payload: format!("{{\"request\":\"{id}\"}}"),
+        created_at: NOW * 1000,
+    }
+}
+
+/// A store with zhangsan known (requests belong to a user).
+async fn store_with_user(db: &TestDb) -> std::sync::Arc<dyn Store> {
+    let store = db.open().await;
+    store.create_session("hash-a", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store
+}
+
+const MS: i64 = NOW * 1000;
+
+async fn a_request_and_its_outbox_row_commit_together(db: TestDb) {
+    let store = store_with_user(&db).await;
+    let Inserted::Created(r) = store.insert_request(&new_request("r1", "key-0001")).await.unwrap() else {
+        panic!("a new key creates a request")
+    };
+    assert_eq!(
+        (r.id.as_str(), r.state, r.instance_id.clone(), r.failure.clone()),
+        ("r1", RequestState::Queued, None, None)
+    );
+    assert_eq!(store.request("r1").await.unwrap(), Some(r));
+    let jobs = store.claim_outbox(MS, MS + 60_000, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    let job = &jobs[0];
+    assert_eq!(
+        (job.request_id.as_str(), job.user_id.as_str(), job.process_code.as_str()),
+        ("r1", "zhangsan", "PROC-GENERAL")
+    );
+    assert_eq!(
+        (job.payload.as_str(), job.created_at, job.attempts, job.unknown_outcome),
+        ("{\"request\":\"r1\"}", MS, 0, false)
+    );
+    assert_eq!(store.request("nope").await.unwrap(), None);
+}
+
+async fn a_reused_key_returns_the_first_request_and_queues_nothing(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    let again = store.insert_request(&new_request("r2", "key-0001")).await.unwrap();
+    let Inserted::Existing(first) = again else { panic!("a reused key is not a new request: {again:?}") };
+    assert_eq!((first.id.as_str(), first.body_hash.as_str()), ("r1", "hash-of-r1"));
+    assert_eq!(store.request("r2").await.unwrap(), None);
+    assert_eq!(store.claim_outbox(MS, MS + 60_000, 10).await.unwrap().len(), 1);
+}
+
+async fn a_claimed_row_is_leased_until_it_runs_out(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    assert_eq!(store.claim_outbox(MS, MS + 60_000, 10).await.unwrap().len(), 1);
+    assert!(store.claim_outbox(MS + 59_999, MS + 120_000, 10).await.unwrap().is_empty(), "leased to the first claim");
+    assert_eq!(store.claim_outbox(MS + 60_000, MS + 120_000, 10).await.unwrap().len(), 1, "the lease ran out");
+}
+
+async fn a_retried_row_waits_until_due_and_remembers_an_unknown_outcome(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    store.claim_outbox(MS, MS + 60_000, 10).await.unwrap();
+    store.retry_outbox("r1", MS + 5_000, 1, true).await.unwrap();
+    assert!(store.claim_outbox(MS + 4_999, MS + 60_000, 10).await.unwrap().is_empty(), "not due yet");
+    let jobs = store.claim_outbox(MS + 5_000, MS + 60_000, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| (j.attempts, j.unknown_outcome)).collect::<Vec<_>>(), [(1, true)]);
+}
+
+async fn finishing_records_the_fate_and_empties_the_outbox(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    store.insert_request(&new_request("r2", "key-0002")).await.unwrap();
+    let delivered = Fate::Delivered { instance_id: "inst-1".into(), state: RequestState::Running };
+    store.finish_outbox("r1", &delivered, MS).await.unwrap();
+    let failure = RequestFailure { code: ErrorCode::FormRejected, message: "表单校验失败".into() };
+    store.finish_outbox("r2", &Fate::Failed(failure.clone()), MS).await.unwrap();
+
+    let r1 = store.request("r1").await.unwrap().expect("r1");
+    assert_eq!((r1.state, r1.instance_id.as_deref(), r1.failure), (RequestState::Running, Some("inst-1"), None));
+    let r2 = store.request("r2").await.unwrap().expect("r2");
+    assert_eq!((r2.state, r2.instance_id, r2.failure), (RequestState::Failed, None, Some(failure)));
+    assert!(store.claim_outbox(MS + 3_600_000, MS + 7_200_000, 10).await.unwrap().is_empty());
+    assert!(store.instance_taken("inst-1").await.unwrap());
+    assert!(!store.instance_taken("inst-2").await.unwrap());
 }

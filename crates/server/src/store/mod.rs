@@ -5,7 +5,7 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use api_types::User;
+use api_types::{ErrorCode, RequestFailure, RequestState, User};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -52,6 +52,155 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// How many sessions are still usable at `now`: not past `expires_at`, and used since `seen_since`.
     async fn count_active_sessions(&self, now: i64, seen_since: i64) -> Result<u64, StoreError>;
+
+    // Approval requests and their outbox.
+
+    /// Inserts the request (state `queued`) and its outbox row, due now, in one transaction, unless the user already
+    /// used the idempotency key: then nothing is written and the stored request comes back as `Existing`.
+    async fn insert_request(&self, request: &NewRequest) -> Result<Inserted, StoreError>;
+    /// A request by id.
+    async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError>;
+    /// Claims up to `limit` outbox rows due at `now` (Unix ms) whose lease is free, leasing them until `lease_until`.
+    async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError>;
+    /// Puts a claimed row back, due at `due_at`, after `attempts` tries; `unknown_outcome` when the last send may
+    /// have reached DingTalk.
+    async fn retry_outbox(
+        &self,
+        request_id: &str,
+        due_at: i64,
+        attempts: i64,
+        unknown_outcome: bool,
+    ) -> Result<(), StoreError>;
+    /// Records the request's fate and deletes its outbox row, in one transaction.
+    async fn finish_outbox(&self, request_id: &str, fate: &Fate, now: i64) -> Result<(), StoreError>;
+    /// Whether a request already holds this DingTalk instance.
+    async fn instance_taken(&self, instance_id: &str) -> Result<bool, StoreError>;
+}
+
+/// A request to store: [`Store::insert_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    /// shenpi's id for it.
+    pub id: String,
+    /// Its originator.
+    pub user_id: String,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    /// Hex SHA-256 of the canonical body.
+    pub body_hash: String,
+    /// The template.
+    pub process_code: String,
+    /// What the worker sends, as JSON.
+    pub payload: String,
+    /// When it arrived, Unix ms.
+    pub created_at: i64,
+}
+
+/// What [`Store::insert_request`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The request is new and queued.
+    Created(StoredRequest),
+    /// The user used this key before: the request stored then.
+    Existing(StoredRequest),
+}
+
+/// A request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRequest {
+    /// shenpi's id.
+    pub id: String,
+    /// Its originator.
+    pub user_id: String,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    /// Hex SHA-256 of the canonical body.
+    pub body_hash: String,
+    /// Where it stands.
+    pub state: RequestState,
+    /// DingTalk's instance, once created.
+    pub instance_id: Option<String>,
+    /// Why it failed.
+    pub failure: Option<RequestFailure>,
+    /// When it arrived, Unix ms.
+    pub created_at: i64,
+}
+
+/// A claimed outbox row with what delivering it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxJob {
+    /// The request.
+    pub request_id: String,
+    /// Its originator.
+    pub user_id: String,
+    /// The template.
+    pub process_code: String,
+    /// What to send, as JSON.
+    pub payload: String,
+    /// When the request arrived, Unix ms.
+    pub created_at: i64,
+    /// Tries so far.
+    pub attempts: i64,
+    /// Whether an earlier send may have reached DingTalk.
+    pub unknown_outcome: bool,
+}
+
+/// How a request's delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    /// DingTalk created (or already had) the instance.
+    Delivered {
+        /// Its id.
+        instance_id: String,
+        /// The request's state from now on.
+        state: RequestState,
+    },
+    /// DingTalk refused it for good.
+    Failed(RequestFailure),
+}
+
+/// `state` as stored.
+pub(crate) fn state_text(state: RequestState) -> &'static str {
+    match state {
+        RequestState::Queued => "queued",
+        RequestState::Submitted => "submitted",
+        RequestState::Running => "running",
+        RequestState::Approved => "approved",
+        RequestState::Refused => "refused",
+        RequestState::Revoked => "revoked",
+        RequestState::Failed => "failed",
+        RequestState::Unknown => "unknown",
+    }
+}
+
+/// A stored state and failure back as types.
+pub(crate) fn parse_state(state: &str) -> Result<RequestState, StoreError> {
+    serde_json::from_value(serde_json::Value::String(state.to_owned()))
+        .map_err(|e| StoreError::Corrupt(format!("state {state:?}: {e}")))
+}
+
+/// A stored failure code and message back as a [`RequestFailure`].
+pub(crate) fn parse_failure(
+    code: Option<String>,
+    message: Option<String>,
+) -> Result<Option<RequestFailure>, StoreError> {
+    let Some(code) = code else { return Ok(None) };
+    let code: ErrorCode = serde_json::from_value(serde_json::Value::String(code.clone()))
+        .map_err(|e| StoreError::Corrupt(format!("failure code {code:?}: {e}")))?;
+    Ok(Some(RequestFailure { code, message: message.unwrap_or_default() }))
+}
+
+/// A [`Fate`] as the columns it sets: state, instance id, failure code, failure message.
+pub(crate) fn fate_columns(fate: &Fate) -> (&'static str, Option<&str>, Option<String>, Option<&str>) {
+    match fate {
+        Fate::Delivered { instance_id, state } => (state_text(*state), Some(instance_id), None, None),
+        Fate::Failed(f) => ("failed", None, Some(code_text(f.code)), Some(&f.message)),
+    }
+}
+
+/// `code` as stored.
+pub(crate) fn code_text(code: ErrorCode) -> String {
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// The databases a store can live in.

@@ -6,7 +6,10 @@ use api_types::User;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::{Store, StoreError, StoredSession};
+use super::{
+    Fate, Inserted, NewRequest, OutboxJob, Store, StoreError, StoredRequest, StoredSession, fate_columns,
+    parse_failure, parse_state,
+};
 
 /// [`Store`] over a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -101,4 +104,143 @@ impl Store for PostgresStore {
         let count: i64 = sqlx::query_scalar(sql).bind(now).bind(seen_since).fetch_one(&self.pool).await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
+    async fn insert_request(&self, r: &NewRequest) -> Result<Inserted, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO requests (id, user_id, idempotency_key, body_hash, payload, process_code, state, created_at,
+               updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8)
+             ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+        )
+        .bind(&r.id)
+        .bind(&r.user_id)
+        .bind(&r.idempotency_key)
+        .bind(&r.body_hash)
+        .bind(&r.payload)
+        .bind(&r.process_code)
+        .bind(r.created_at)
+        .bind(r.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE user_id = $1 AND idempotency_key = $2"))
+                .bind(&r.user_id)
+                .bind(&r.idempotency_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            return Ok(Inserted::Existing(request_of(&row)?));
+        }
+        sqlx::query("INSERT INTO outbox (request_id, due_at) VALUES ($1, $2)")
+            .bind(&r.id)
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = $1")).bind(&r.id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Inserted::Created(request_of(&row)?))
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(request_of).transpose()
+    }
+
+    async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError> {
+        // SKIP LOCKED lets two processes claim at once without taking the same rows.
+        let rows = sqlx::query(
+            "UPDATE outbox SET locked_until = $1 WHERE request_id IN (
+               SELECT request_id FROM outbox WHERE due_at <= $2 AND (locked_until IS NULL OR locked_until <= $3)
+               ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+             RETURNING request_id, attempts, unknown_outcome",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let request_id: String = row.try_get("request_id")?;
+            let r = sqlx::query("SELECT user_id, process_code, payload, created_at FROM requests WHERE id = $1")
+                .bind(&request_id)
+                .fetch_one(&self.pool)
+                .await?;
+            jobs.push(OutboxJob {
+                request_id,
+                user_id: r.try_get("user_id")?,
+                process_code: r.try_get("process_code")?,
+                payload: r.try_get("payload")?,
+                created_at: r.try_get("created_at")?,
+                attempts: row.try_get("attempts")?,
+                unknown_outcome: row.try_get("unknown_outcome")?,
+            });
+        }
+        Ok(jobs)
+    }
+
+    async fn retry_outbox(
+        &self,
+        request_id: &str,
+        due_at: i64,
+        attempts: i64,
+        unknown_outcome: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET due_at = $1, attempts = $2, unknown_outcome = $3, locked_until = NULL WHERE request_id = $4",
+        )
+        .bind(due_at)
+        .bind(attempts)
+        .bind(unknown_outcome)
+        .bind(request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn finish_outbox(&self, request_id: &str, fate: &Fate, now: i64) -> Result<(), StoreError> {
+        let (state, instance_id, code, message) = fate_columns(fate);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE requests SET state = $1, instance_id = $2, failure_code = $3, failure_message = $4, updated_at = $5
+             WHERE id = $6",
+        )
+        .bind(state)
+        .bind(instance_id)
+        .bind(code)
+        .bind(message)
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM outbox WHERE request_id = $1").bind(request_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn instance_taken(&self, instance_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM requests WHERE instance_id = $1")
+            .bind(instance_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// The columns [`request_of`] reads.
+const SELECT_REQUEST: &str = "SELECT id, user_id, idempotency_key, body_hash, state, instance_id, failure_code,
+    failure_message, created_at FROM requests";
+
+/// A `requests` row as a [`StoredRequest`].
+fn request_of(row: &sqlx::postgres::PgRow) -> Result<StoredRequest, StoreError> {
+    Ok(StoredRequest {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        body_hash: row.try_get("body_hash")?,
+        state: parse_state(row.try_get("state")?)?,
+        instance_id: row.try_get("instance_id")?,
+        failure: parse_failure(row.try_get("failure_code")?, row.try_get("failure_message")?)?,
+        created_at: row.try_get("created_at")?,
+    })
 }
