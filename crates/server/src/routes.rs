@@ -39,7 +39,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(config))
         .routes(routes!(login_with_auth_code))
         .routes(routes!(login_with_oauth_code))
-        .routes(routes!(me));
+        .routes(routes!(me))
+        .merge(crate::drafts::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 
