@@ -97,6 +97,10 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::FormRejected, En) => ("DingTalk refused the form", "Check the form and submit it again."),
         (ErrorCode::ApproversMissing, Zh) => ("缺少审批人", "请为需要自选审批人的步骤选择审批人。"),
         (ErrorCode::ApproversMissing, En) => ("Approvers missing", "Pick approvers for the steps that ask for them."),
+        (ErrorCode::DraftConflict, Zh) => ("草稿已在其他设备上更改", "请重新打开草稿，查看最新内容后再保存。"),
+        (ErrorCode::DraftConflict, En) => {
+            ("Draft changed on another device", "Reopen the draft to see the latest version, then save again.")
+        }
         (ErrorCode::NotFound, Zh) => ("内容不存在", "它可能已被删除，或你没有查看权限。"),
         (ErrorCode::NotFound, En) => ("Not found", "It may have been deleted, or you may not have access."),
         (ErrorCode::Internal | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),

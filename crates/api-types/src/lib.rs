@@ -177,6 +177,43 @@ pub struct JsapiSignature {
     pub signature: String,
 }
 
+/// A form someone started and has not submitted yet, kept on the server so that it opens on every device they log
+/// in on (`GET /api/drafts`, `PUT /api/drafts/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Draft {
+    /// The app's own id for the draft, made on the device (8 to 64 of `A-Z a-z 0-9 _ -`), so a draft can be started
+    /// offline and saved later under the same id.
+    pub id: String,
+    /// The approval template the form belongs to.
+    pub process_code: String,
+    /// The values filled in so far, by field id.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub values: form::FormValues,
+    /// When the draft was last saved, in Unix milliseconds.
+    pub updated_at: i64,
+    /// Counts the saves, from 1. Send it back with the next save so that a newer save from another device is not
+    /// overwritten unseen.
+    pub version: i64,
+}
+
+/// `PUT /api/drafts/{id}`: create or replace a draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SaveDraft {
+    /// The approval template the form belongs to.
+    pub process_code: String,
+    /// The values filled in so far, by field id.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub values: form::FormValues,
+    /// The version this save replaces, as last read. When given and the stored draft has another version (or is
+    /// gone), the save is refused with `draft_conflict`; when absent, the save replaces whatever is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
 /// What went wrong, as a closed set the app can explain in words. Serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -204,6 +241,8 @@ pub enum ErrorCode {
     NotFound,
     /// The request body is larger than the server accepts (413).
     PayloadTooLarge,
+    /// The draft was saved from another device (or deleted) since this one read it (409).
+    DraftConflict,
     /// Something failed on the server; details are in its log, never in the body (500).
     Internal,
     /// The `Idempotency-Key` was used before with a different body (409).

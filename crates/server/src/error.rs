@@ -33,6 +33,9 @@ pub enum AppError {
     /// 404: nothing at this path, or not visible to the caller.
     #[error("not found")]
     NotFound,
+    /// 409: the draft was saved from another device (or deleted) since the version the save names.
+    #[error("draft changed since it was read")]
+    DraftConflict,
     /// 403: DingTalk logged the person in to another organisation than this app's.
     #[error("logged in to another organisation")]
     CorpMismatch,
@@ -110,6 +113,11 @@ impl AppError {
                 "this DingTalk account is not a member of the organisation".into(),
             ),
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound, "not found".into()),
+            AppError::DraftConflict => (
+                StatusCode::CONFLICT,
+                ErrorCode::DraftConflict,
+                "the draft was saved from another device or deleted since this version; read it again".into(),
+            ),
             AppError::CorpMismatch => (
                 StatusCode::FORBIDDEN,
                 ErrorCode::CorpMismatch,

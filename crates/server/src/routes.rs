@@ -50,7 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(forecast))
         .routes(routes!(jsapi_signature))
         .routes(routes!(crate::requests::submit))
-        .routes(routes!(crate::requests::get_request));
+        .routes(routes!(crate::requests::get_request))
+        .merge(crate::drafts::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 

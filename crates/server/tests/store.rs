@@ -4,9 +4,10 @@
 mod common;
 
 use api_types::User;
-use api_types::{ErrorCode, RequestFailure, RequestState};
+use api_types::form::{FieldValue, FormValues};
+use api_types::{Draft, ErrorCode, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
-use shenpi_server::store::{Fate, Inserted, NewRequest, Store, StoreError};
+use shenpi_server::store::{DraftSave, Fate, Inserted, NewRequest, Store, StoreError};
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
 macro_rules! scenarios {
@@ -47,6 +48,14 @@ scenarios!(
     a_claimed_row_is_leased_until_it_runs_out,
     a_retried_row_waits_until_due_and_remembers_an_unknown_outcome,
     finishing_records_the_fate_and_empties_the_outbox,
+    // Drafts.
+    a_saved_draft_reads_back_for_its_user_only,
+    drafts_list_the_most_recently_saved_first,
+    a_save_naming_an_old_version_is_a_conflict_and_changes_nothing,
+    a_save_without_a_version_replaces_whatever_is_stored,
+    a_save_naming_a_version_of_a_deleted_draft_is_a_conflict,
+    a_new_draft_over_the_limit_is_refused_but_existing_ones_still_save,
+    deleting_a_draft_removes_only_that_one,
 );
 
 /// 2025-05-20 in Unix seconds.
@@ -236,4 +245,128 @@ async fn finishing_records_the_fate_and_empties_the_outbox(db: TestDb) {
     assert!(store.claim_outbox(MS + 3_600_000, MS + 7_200_000, 10).await.unwrap().is_empty());
     assert!(store.instance_taken("inst-1").await.unwrap());
     assert!(!store.instance_taken("inst-2").await.unwrap());
+}
+
+/// A draft save of a 报销-like form.
+fn save(process_code: &str, reason: &str, version: Option<i64>) -> SaveDraft {
+    let values = FormValues::new()
+        .with("TextField-reason", FieldValue::Text(reason.into()))
+        .with("MoneyField-amount", FieldValue::Money("1299.00".into()))
+        .with("DDSelectField-kind", FieldValue::Choices(vec!["差旅".into(), "餐饮".into()]));
+    SaveDraft { process_code: process_code.into(), values, version }
+}
+
+/// Saves and expects it stored, giving the draft.
+async fn saved(store: &dyn Store, user_id: &str, id: &str, draft: &SaveDraft, now: i64) -> Draft {
+    match store.save_draft(user_id, id, draft, now, 50).await.unwrap() {
+        DraftSave::Saved(d) => d,
+        other => panic!("{id} not saved: {other:?}"),
+    }
+}
+
+async fn a_saved_draft_reads_back_for_its_user_only(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store.create_session("l", &lisi(), NOW, FAR_END).await.unwrap();
+    let draft = saved(&*store, "zhangsan", "draft-0001", &save("PROC-EXPENSE", "出差北京", None), NOW * 1000).await;
+    assert_eq!((draft.version, draft.updated_at), (1, NOW * 1000));
+
+    assert_eq!(store.draft("zhangsan", "draft-0001").await.unwrap(), Some(draft.clone()));
+    assert_eq!(store.drafts("zhangsan").await.unwrap(), vec![draft]);
+    assert_eq!(store.draft("lisi", "draft-0001").await.unwrap(), None);
+    assert_eq!(store.drafts("lisi").await.unwrap(), vec![]);
+    // 李四 may use the same id for a draft of his own, without touching 张三's.
+    saved(&*store, "lisi", "draft-0001", &save("PROC-LEAVE", "年假", None), NOW * 1000 + 5).await;
+    let zs = store.draft("zhangsan", "draft-0001").await.unwrap().expect("张三's draft");
+    assert_eq!(zs.process_code, "PROC-EXPENSE");
+}
+
+async fn drafts_list_the_most_recently_saved_first(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    let t = NOW * 1000;
+    saved(&*store, "zhangsan", "draft-aaaa", &save("P", "a", None), t).await;
+    saved(&*store, "zhangsan", "draft-bbbb", &save("P", "b", None), t + 1).await;
+    saved(&*store, "zhangsan", "draft-cccc", &save("P", "c", None), t + 2).await;
+    // Saving the oldest again makes it the newest.
+    saved(&*store, "zhangsan", "draft-aaaa", &save("P", "a2", Some(1)), t + 3).await;
+    let ids: Vec<String> = store.drafts("zhangsan").await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["draft-aaaa", "draft-cccc", "draft-bbbb"]);
+}
+
+async fn a_save_naming_an_old_version_is_a_conflict_and_changes_nothing(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    let t = NOW * 1000;
+    saved(&*store, "zhangsan", "draft-0001", &save("P", "phone", None), t).await;
+    let pc = saved(&*store, "zhangsan", "draft-0001", &save("P", "pc", Some(1)), t + 1).await;
+    assert_eq!(pc.version, 2);
+    // The phone still holds version 1.
+    let late = store.save_draft("zhangsan", "draft-0001", &save("P", "phone again", Some(1)), t + 2, 50).await;
+    assert_eq!(late.unwrap(), DraftSave::Conflict);
+    assert_eq!(store.draft("zhangsan", "draft-0001").await.unwrap(), Some(pc));
+}
+
+async fn a_save_without_a_version_replaces_whatever_is_stored(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    let t = NOW * 1000;
+    saved(&*store, "zhangsan", "draft-0001", &save("P", "one", None), t).await;
+    saved(&*store, "zhangsan", "draft-0001", &save("P", "two", Some(1)), t + 1).await;
+    let forced = saved(&*store, "zhangsan", "draft-0001", &save("P2", "three", None), t + 2).await;
+    assert_eq!((forced.version, forced.process_code.as_str()), (3, "P2"));
+    assert_eq!(store.draft("zhangsan", "draft-0001").await.unwrap(), Some(forced));
+}
+
+async fn a_save_naming_a_version_of_a_deleted_draft_is_a_conflict(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    saved(&*store, "zhangsan", "draft-0001", &save("P", "one", None), NOW).await;
+    assert!(store.delete_draft("zhangsan", "draft-0001").await.unwrap());
+    let late = store.save_draft("zhangsan", "draft-0001", &save("P", "late", Some(1)), NOW + 1, 50).await;
+    assert_eq!(late.unwrap(), DraftSave::Conflict);
+    assert_eq!(store.draft("zhangsan", "draft-0001").await.unwrap(), None);
+}
+
+async fn a_new_draft_over_the_limit_is_refused_but_existing_ones_still_save(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store.create_session("l", &lisi(), NOW, FAR_END).await.unwrap();
+    for i in 0..3 {
+        let id = format!("draft-000{i}");
+        assert!(matches!(
+            store.save_draft("zhangsan", &id, &save("P", "x", None), NOW, 3).await.unwrap(),
+            DraftSave::Saved(_)
+        ));
+    }
+    let fourth = store.save_draft("zhangsan", "draft-0003", &save("P", "x", None), NOW, 3).await.unwrap();
+    assert_eq!(fourth, DraftSave::TooMany);
+    assert_eq!(store.draft("zhangsan", "draft-0003").await.unwrap(), None);
+    // Replacing one of the three is not a new draft; another user has a limit of their own.
+    let again = store.save_draft("zhangsan", "draft-0000", &save("P", "y", Some(1)), NOW + 1, 3).await.unwrap();
+    assert!(matches!(again, DraftSave::Saved(Draft { version: 2, .. })), "{again:?}");
+    assert!(matches!(
+        store.save_draft("lisi", "draft-0003", &save("P", "x", None), NOW, 3).await.unwrap(),
+        DraftSave::Saved(_)
+    ));
+    // Deleting one makes room again.
+    assert!(store.delete_draft("zhangsan", "draft-0001").await.unwrap());
+    assert!(matches!(
+        store.save_draft("zhangsan", "draft-0003", &save("P", "x", None), NOW, 3).await.unwrap(),
+        DraftSave::Saved(_)
+    ));
+}
+
+async fn deleting_a_draft_removes_only_that_one(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("z", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store.create_session("l", &lisi(), NOW, FAR_END).await.unwrap();
+    saved(&*store, "zhangsan", "draft-0001", &save("P", "a", None), NOW).await;
+    saved(&*store, "zhangsan", "draft-0002", &save("P", "b", None), NOW).await;
+    saved(&*store, "lisi", "draft-0001", &save("P", "c", None), NOW).await;
+    assert!(store.delete_draft("zhangsan", "draft-0001").await.unwrap());
+    assert!(!store.delete_draft("zhangsan", "draft-0001").await.unwrap());
+    let left: Vec<String> = store.drafts("zhangsan").await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(left, ["draft-0002"]);
+    assert!(store.draft("lisi", "draft-0001").await.unwrap().is_some());
 }

@@ -5,6 +5,8 @@ mod sqlite;
 
 use std::sync::Arc;
 
+use api_types::form::FormValues;
+use api_types::{Draft, SaveDraft};
 use api_types::{ErrorCode, RequestFailure, RequestState, User};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -75,6 +77,25 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_outbox(&self, request_id: &str, fate: &Fate, now: i64) -> Result<(), StoreError>;
     /// Whether a request already holds this DingTalk instance.
     async fn instance_taken(&self, instance_id: &str) -> Result<bool, StoreError>;
+
+    // Drafts: forms a user started, kept per user so that every device of theirs sees them.
+
+    /// The user's drafts, the most recently saved first.
+    async fn drafts(&self, user_id: &str) -> Result<Vec<Draft>, StoreError>;
+    /// One of the user's drafts; another user's draft of the same id is not theirs and is `None`.
+    async fn draft(&self, user_id: &str, draft_id: &str) -> Result<Option<Draft>, StoreError>;
+    /// Creates or replaces the user's draft `draft_id` at `now` (Unix milliseconds), checking `save.version`
+    /// against the stored one and, for a new draft, that the user has fewer than `max_drafts`.
+    async fn save_draft(
+        &self,
+        user_id: &str,
+        draft_id: &str,
+        save: &SaveDraft,
+        now: i64,
+        max_drafts: usize,
+    ) -> Result<DraftSave, StoreError>;
+    /// Deletes the user's draft; `false` when they had none of that id.
+    async fn delete_draft(&self, user_id: &str, draft_id: &str) -> Result<bool, StoreError>;
 }
 
 /// A request to store: [`Store::insert_request`].
@@ -201,6 +222,74 @@ pub(crate) fn fate_columns(fate: &Fate) -> (&'static str, Option<&str>, Option<S
 /// `code` as stored.
 pub(crate) fn code_text(code: ErrorCode) -> String {
     serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// What [`Store::save_draft`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DraftSave {
+    /// Stored; the draft as it is now.
+    Saved(Draft),
+    /// Not stored: the save named a version, and the stored draft has another one or is gone.
+    Conflict,
+    /// Not stored: the draft is new and the user already has the most drafts allowed.
+    TooMany,
+}
+
+/// How a save goes, decided from the stored version and the one the save names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SavePlan {
+    /// Refuse with [`DraftSave::Conflict`].
+    Conflict,
+    /// Replace the stored draft if it still has version `from`.
+    Update { from: i64 },
+    /// Create the draft.
+    Insert,
+}
+
+impl SavePlan {
+    fn of(stored: Option<i64>, expected: Option<i64>) -> Self {
+        match (stored, expected) {
+            (Some(stored), Some(expected)) if stored != expected => SavePlan::Conflict,
+            (Some(stored), _) => SavePlan::Update { from: stored },
+            // A version names a draft that was read; it is gone now (deleted or submitted from another device).
+            (None, Some(_)) => SavePlan::Conflict,
+            (None, None) => SavePlan::Insert,
+        }
+    }
+}
+
+/// The values as the JSON text the stores keep.
+fn values_json(values: &FormValues) -> Result<String, StoreError> {
+    serde_json::to_string(values).map_err(|e| StoreError::Corrupt(format!("draft values: {e}")))
+}
+
+/// A draft from a row of `draft_id, process_code, form_values (as text), updated_at, version`.
+fn draft_of_row<'r, R>(row: &'r R) -> Result<Draft, StoreError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let values: String = row.try_get("form_values")?;
+    Ok(Draft {
+        id: row.try_get("draft_id")?,
+        process_code: row.try_get("process_code")?,
+        values: serde_json::from_str(&values).map_err(|e| StoreError::Corrupt(format!("draft values: {e}")))?,
+        updated_at: row.try_get("updated_at")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// The draft a successful save leaves.
+fn saved_draft(draft_id: &str, save: &SaveDraft, now: i64, version: i64) -> DraftSave {
+    DraftSave::Saved(Draft {
+        id: draft_id.to_owned(),
+        process_code: save.process_code.clone(),
+        values: save.values.clone(),
+        updated_at: now,
+        version,
+    })
 }
 
 /// The databases a store can live in.

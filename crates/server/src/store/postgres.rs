@@ -2,10 +2,11 @@
 
 use std::str::FromStr;
 
-use api_types::User;
+use api_types::{Draft, SaveDraft, User};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{
     Fate, Inserted, NewRequest, OutboxJob, Store, StoreError, StoredRequest, StoredSession, fate_columns,
     parse_failure, parse_state,
@@ -224,6 +225,104 @@ impl Store for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn drafts(&self, user_id: &str) -> Result<Vec<Draft>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT draft_id, process_code, form_values::text AS form_values, updated_at, version FROM drafts
+             WHERE user_id = $1 ORDER BY updated_at DESC, draft_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(draft_of_row).collect()
+    }
+
+    async fn draft(&self, user_id: &str, draft_id: &str) -> Result<Option<Draft>, StoreError> {
+        let row = sqlx::query(
+            "SELECT draft_id, process_code, form_values::text AS form_values, updated_at, version FROM drafts
+             WHERE user_id = $1 AND draft_id = $2",
+        )
+        .bind(user_id)
+        .bind(draft_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(draft_of_row).transpose()
+    }
+
+    async fn save_draft(
+        &self,
+        user_id: &str,
+        draft_id: &str,
+        save: &SaveDraft,
+        now: i64,
+        max_drafts: usize,
+    ) -> Result<DraftSave, StoreError> {
+        let values = values_json(&save.values)?;
+        let stored: Option<i64> = sqlx::query_scalar("SELECT version FROM drafts WHERE user_id = $1 AND draft_id = $2")
+            .bind(user_id)
+            .bind(draft_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        // Each write below is one statement that checks what the read saw, so a save racing this one cannot be
+        // overwritten unseen.
+        let version = match SavePlan::of(stored, save.version) {
+            SavePlan::Conflict => return Ok(DraftSave::Conflict),
+            SavePlan::Update { from } => {
+                let updated = sqlx::query(
+                    "UPDATE drafts SET process_code = $1, form_values = $2::jsonb, updated_at = $3, version = $4
+                     WHERE user_id = $5 AND draft_id = $6 AND version = $7",
+                )
+                .bind(&save.process_code)
+                .bind(&values)
+                .bind(now)
+                .bind(from + 1)
+                .bind(user_id)
+                .bind(draft_id)
+                .bind(from)
+                .execute(&self.pool)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok(DraftSave::Conflict);
+                }
+                from + 1
+            }
+            SavePlan::Insert => {
+                let max = i64::try_from(max_drafts).unwrap_or(i64::MAX);
+                let inserted = sqlx::query(
+                    "INSERT INTO drafts (user_id, draft_id, process_code, form_values, updated_at, version)
+                     SELECT $1, $2, $3, $4::jsonb, $5, 1
+                     WHERE (SELECT COUNT(*) FROM drafts WHERE user_id = $1) < $6
+                     ON CONFLICT (user_id, draft_id) DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(draft_id)
+                .bind(&save.process_code)
+                .bind(&values)
+                .bind(now)
+                .bind(max)
+                .execute(&self.pool)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    // Either the limit, or another save created the draft since the read.
+                    return Ok(match self.draft(user_id, draft_id).await? {
+                        Some(_) => DraftSave::Conflict,
+                        None => DraftSave::TooMany,
+                    });
+                }
+                1
+            }
+        };
+        Ok(saved_draft(draft_id, save, now, version))
+    }
+
+    async fn delete_draft(&self, user_id: &str, draft_id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM drafts WHERE user_id = $1 AND draft_id = $2")
+            .bind(user_id)
+            .bind(draft_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
     }
 }
 
