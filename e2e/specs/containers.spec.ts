@@ -59,7 +59,8 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
       const dd = (window as any).dd;
       dd.config(config);
       dd.ready(() => resolve("ready"));
-      dd.error(reject);
+      // Keep what DingTalk said, whatever shape the library wraps it in (only plain data leaves the page).
+      dd.error((e: any) => reject(new Error([e?.message, e?.errorMessage, e?.errorCode, JSON.stringify(e)].join(" | "))));
     }), config);
 
     test("dd.config with the server's signature is accepted and its parameters recorded", async () => {
@@ -75,8 +76,7 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
       const config = { ...(await signedConfig(jsapi.page.url(), ["biz.util.openLink"])), signature: "f".repeat(40) };
       const error: any = await runConfig(config).then(() => null, (e) => e);
       expect(error, "dd.config should have failed").not.toBeNull();
-      expect(String(error.errorCode)).toBe("3");
-      expect(JSON.stringify(error)).toContain("Code:52013");
+      expect(String(error.message)).toContain("Code:52013");
     });
 
     test("setTitle titles the page", async () => {
