@@ -49,8 +49,6 @@ pub struct AppState {
     pub templates: Arc<templates::Templates>,
     /// What `/metrics` shows; the DingTalk client reports to it.
     pub metrics: Arc<Metrics>,
-    /// Templates' form schemas, cached briefly.
-    pub forms: Arc<requests::FormCache>,
     /// The outbox worker's timing and wake-up bell.
     pub outbox: Arc<outbox::Outbox>,
 }
@@ -112,7 +110,6 @@ impl AppState {
             settings: Arc::new(settings),
             templates: Arc::default(),
             metrics,
-            forms: Arc::new(requests::FormCache::new(Duration::from_secs(300))),
             outbox: Arc::new(outbox),
         })
     }

@@ -2,15 +2,10 @@
 //! transaction (exactly once per `Idempotency-Key`), `GET /api/requests/{id}` reads where it stands. The outbox
 //! worker ([`crate::outbox`]) delivers it to DingTalk.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use api_types::form::{FormComponentValue, FormSchema, to_dingtalk, validate};
+use api_types::form::{FormComponentValue, to_dingtalk, validate};
 use api_types::{ApiError, ApprovalStep, ApproverPick, SubmitRequest, SubmittedRequest};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use dingtalk_client::DingTalk;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -42,42 +37,6 @@ pub struct Payload {
     pub picks: Vec<ApproverPick>,
     /// The form, encoded for DingTalk.
     pub form: Vec<FormComponentValue>,
-}
-
-/// Templates' form schemas, kept for a short while so that a burst of submissions reads each once.
-#[derive(Debug)]
-pub struct FormCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, Arc<FormSchema>)>>,
-}
-
-impl FormCache {
-    /// A cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
-    }
-
-    /// The template's schema, from the cache or from DingTalk. An unknown template is `TemplateNotFound`.
-    pub async fn get(&self, dt: &DingTalk, process_code: &str) -> Result<Arc<FormSchema>, AppError> {
-        if let Some((at, schema)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(process_code)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(schema.clone());
-        }
-        let raw = dt.workflow().form_schema(process_code).await.map_err(|e| match e.api_code() {
-            Some("formNotExist" | "processCodeError") => AppError::TemplateNotFound,
-            _ => e.into(),
-        })?;
-        let content = serde_json::to_value(&raw.schema_content)
-            .map_err(|e| AppError::BadRequest(format!("the template's form cannot be read: {e}")))?;
-        let schema = Arc::new(
-            FormSchema::from_dingtalk(&content)
-                .map_err(|e| AppError::BadRequest(format!("the template's form is not supported: {e}")))?,
-        );
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.insert(process_code.to_owned(), (Instant::now(), schema.clone()));
-        Ok(schema)
-    }
 }
 
 /// The idempotency key from the headers: present, 8 to 128 visible ASCII characters.
@@ -136,14 +95,22 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<SubmittedRequest>), AppError> {
     let key = idempotency_key(&headers)?;
     let hash = body_hash(&body)?;
-    let schema = state.forms.get(&state.dingtalk, &body.process_code).await?;
-    validate(&schema, &body.values).map_err(AppError::FormInvalid)?;
+    // The same cached form the template pages use; an unknown template is the caller's mistake here.
+    let template = state.templates.schema(&state.dingtalk, &body.process_code).await.map_err(|e| match e {
+        AppError::DingTalkRejected(e) if matches!(e.api_code(), Some("formNotExist" | "processCodeError")) => {
+            AppError::TemplateNotFound
+        }
+        AppError::BadSchema(m) => AppError::BadRequest(format!("the template's form is not supported: {m}")),
+        other => other,
+    })?;
+    let schema = &template.form;
+    validate(schema, &body.values).map_err(AppError::FormInvalid)?;
     let payload = Payload {
         dept_id: body.dept_id.or(user.dept_ids.first().copied()).unwrap_or(-1),
         approvers: body.approvers.clone(),
         cc: body.cc.clone().unwrap_or_default(),
         picks: body.picks.clone().unwrap_or_default(),
-        form: to_dingtalk(&schema, &body.values),
+        form: to_dingtalk(schema, &body.values),
     };
     let new = NewRequest {
         id: new_id(),

@@ -112,8 +112,8 @@ impl Templates {
         Ok(template)
     }
 
-    /// A template's form, from the cache or DingTalk.
-    async fn schema(&self, dt: &DingTalk, process_code: &str) -> Result<Arc<Template>, AppError> {
+    /// A template's form, from the cache or DingTalk (no visibility check: callers that show it use [`Self::for_user`]).
+    pub async fn schema(&self, dt: &DingTalk, process_code: &str) -> Result<Arc<Template>, AppError> {
         if let Some(t) = self.schemas.get(&process_code.to_owned()) {
             return Ok(t);
         }
