@@ -5,6 +5,8 @@ pub mod auth;
 pub mod config;
 pub mod drafts;
 pub mod error;
+pub mod events;
+pub mod index;
 pub mod metrics;
 pub mod outbox;
 pub mod requests;
