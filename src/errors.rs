@@ -101,6 +101,20 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::DraftConflict, En) => {
             ("Draft changed on another device", "Reopen the draft to see the latest version, then save again.")
         }
+        (ErrorCode::ActionNotAllowed, Zh) => ("无法操作", "这不是你的审批任务，或你不是发起人。"),
+        (ErrorCode::ActionNotAllowed, En) => {
+            ("Not allowed", "This is not your task, or you did not start this approval.")
+        }
+        (ErrorCode::TaskDone, Zh) => ("已处理", "这个任务已被处理、转交或取消，或审批已结束。"),
+        (ErrorCode::TaskDone, En) => {
+            ("Already handled", "The task was already handled, transferred or cancelled, or the approval has ended.")
+        }
+        (ErrorCode::RevokeTooSoon, Zh) => ("暂时不能撤销", "审批刚发起，请 15 秒后再撤销。"),
+        (ErrorCode::RevokeTooSoon, En) => ("Too soon to revoke", "Wait 15 seconds after submitting, then revoke."),
+        (ErrorCode::TransferTargetInvalid, Zh) => ("无法转交", "转交对象不存在，或已是该节点的审批人。"),
+        (ErrorCode::TransferTargetInvalid, En) => {
+            ("Cannot transfer", "That person does not exist or already approves this step.")
+        }
         (ErrorCode::NotFound, Zh) => ("内容不存在", "它可能已被删除，或你没有查看权限。"),
         (ErrorCode::NotFound, En) => ("Not found", "It may have been deleted, or you may not have access."),
         (ErrorCode::Internal | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod detail;
 pub mod form;
+
+pub use detail::*;
 
 /// `GET /api/health`: the server is up and can reach its database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +258,15 @@ pub enum ErrorCode {
     FormRejected,
     /// The template needs the originator to pick approvers for a step, and none were given (a request's failure).
     ApproversMissing,
+    /// The caller takes part in the instance but may not take this action on it (not their task, not their
+    /// instance) (403).
+    ActionNotAllowed,
+    /// The task was already acted on, transferred or cancelled, or the instance has ended (409).
+    TaskDone,
+    /// DingTalk refuses to revoke an instance within 15 seconds of its start; try again shortly (409).
+    RevokeTooSoon,
+    /// The person a task was to be transferred to cannot take it (unknown, or already an approver of the step) (400).
+    TransferTargetInvalid,
     /// A code this build does not know yet (from a newer server).
     #[serde(other)]
     Unknown,

@@ -63,6 +63,11 @@ pub enum AppError {
     /// 400: DingTalk does not know the approval template.
     #[error("no such approval template")]
     TemplateNotFound,
+    /// An action on an instance refused: by the checks before sending, or by DingTalk (the status follows the
+    /// code: 403 `action_not_allowed`, 409 `task_done` / `revoke_too_soon`, 400 `transfer_target_invalid`, 503
+    /// `ding_talk_unavailable`, 502 otherwise).
+    #[error("action refused: {0:?}")]
+    Action(api_types::RequestFailure),
     /// 500: storage failed; detail logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -158,6 +163,16 @@ impl AppError {
             ),
             AppError::TemplateNotFound => {
                 (StatusCode::BAD_REQUEST, ErrorCode::TemplateNotFound, "DingTalk has no such approval template".into())
+            }
+            AppError::Action(f) => {
+                let status = match f.code {
+                    ErrorCode::ActionNotAllowed => StatusCode::FORBIDDEN,
+                    ErrorCode::TaskDone | ErrorCode::RevokeTooSoon => StatusCode::CONFLICT,
+                    ErrorCode::TransferTargetInvalid => StatusCode::BAD_REQUEST,
+                    ErrorCode::DingTalkUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                (status, f.code, f.message.clone())
             }
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error".into()),
         }

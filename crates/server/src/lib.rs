@@ -1,6 +1,7 @@
 //! shenpi's backend as a library: [`app`] builds the router, [`run`] serves it until shutdown. `main.rs` only
 //! reads the configuration and calls both.
 
+pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod drafts;

@@ -40,7 +40,7 @@ pub struct Payload {
 }
 
 /// The idempotency key from the headers: present, 8 to 128 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, AppError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<String, AppError> {
     let key = headers
         .get(IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())

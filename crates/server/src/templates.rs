@@ -112,6 +112,11 @@ impl Templates {
         Ok(template)
     }
 
+    /// A template's name if its form is in the cache; never calls DingTalk.
+    pub fn cached_name(&self, process_code: &str) -> Option<String> {
+        self.schemas.get(&process_code.to_owned()).map(|t| t.name.clone()).filter(|n| !n.is_empty())
+    }
+
     /// A template's form, from the cache or DingTalk (no visibility check: callers that show it use [`Self::for_user`]).
     pub async fn schema(&self, dt: &DingTalk, process_code: &str) -> Result<Arc<Template>, AppError> {
         if let Some(t) = self.schemas.get(&process_code.to_owned()) {

@@ -7,7 +7,9 @@ use api_types::User;
 use api_types::form::{FieldValue, FormValues};
 use api_types::{Draft, ErrorCode, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
-use shenpi_server::store::{DraftSave, Fate, Inserted, NewRequest, Store, StoreError};
+use shenpi_server::store::{
+    ActionBegin, ActionFate, ActionState, DraftSave, Fate, Inserted, NewAction, NewRequest, Store, StoreError,
+};
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
 macro_rules! scenarios {
@@ -56,6 +58,13 @@ scenarios!(
     a_save_naming_a_version_of_a_deleted_draft_is_a_conflict,
     a_new_draft_over_the_limit_is_refused_but_existing_ones_still_save,
     deleting_a_draft_removes_only_that_one,
+    // Actions on instances.
+    an_action_is_recorded_once_per_key_and_reads_back_pending,
+    a_live_task_action_holds_its_task_against_new_keys,
+    a_refused_action_frees_its_task_but_keeps_its_answer,
+    a_dropped_action_frees_its_key_and_task,
+    an_expired_lease_is_taken_over_once_and_remembers_an_unknown_outcome,
+    the_detail_finds_a_requests_template_and_a_known_users_name,
 );
 
 /// 2025-05-20 in Unix seconds.
@@ -369,4 +378,118 @@ async fn deleting_a_draft_removes_only_that_one(db: TestDb) {
     let left: Vec<String> = store.drafts("zhangsan").await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(left, ["draft-0002"]);
     assert!(store.draft("lisi", "draft-0001").await.unwrap().is_some());
+}
+
+// Actions on instances.
+
+/// A pending action by zhangsan under `key`, on `task` when given, leased for a minute from [`MS`].
+fn new_action(key: &str, task: Option<i64>, body: &str) -> NewAction {
+    NewAction {
+        user_id: "zhangsan".into(),
+        idempotency_key: key.into(),
+        body_hash: format!("hash-of-{body}"),
+        instance_id: "inst-1".into(),
+        task_id: task,
+        body: body.into(),
+        created_at: MS,
+        locked_until: MS + 60_000,
+    }
+}
+
+async fn an_action_is_recorded_once_per_key_and_reads_back_pending(db: TestDb) {
+    let store = db.open().await;
+    assert_eq!(store.action("zhangsan", "act-key-1").await.unwrap(), None);
+    assert_eq!(store.begin_action(&new_action("act-key-1", None, "c1")).await.unwrap(), ActionBegin::Started);
+    let stored = store.action("zhangsan", "act-key-1").await.unwrap().expect("recorded");
+    assert_eq!(
+        (stored.instance_id.as_str(), stored.body.as_str(), stored.body_hash.as_str(), stored.created_at),
+        ("inst-1", "c1", "hash-of-c1", MS)
+    );
+    assert_eq!(stored.state, ActionState::Pending { unknown_outcome: false, locked_until: MS + 60_000 });
+    // The same key, even with another body, writes nothing and returns the first record.
+    let again = store.begin_action(&new_action("act-key-1", None, "c2")).await.unwrap();
+    assert_eq!(again, ActionBegin::SameKey(stored.clone()));
+    // Another user's identical key is theirs.
+    let lisi = NewAction { user_id: "lisi".into(), ..new_action("act-key-1", None, "c1") };
+    assert_eq!(store.begin_action(&lisi).await.unwrap(), ActionBegin::Started);
+    store.finish_action("zhangsan", "act-key-1", &ActionFate::Done(MS + 5)).await.unwrap();
+    let done = store.action("zhangsan", "act-key-1").await.unwrap().expect("still recorded");
+    assert_eq!(done.state, ActionState::Done { at: MS + 5 });
+    // A finished action is not finished again, nor dropped.
+    let refusal = RequestFailure { code: ErrorCode::TaskDone, message: "late".into() };
+    store.finish_action("zhangsan", "act-key-1", &ActionFate::Refused(refusal)).await.unwrap();
+    store.drop_action("zhangsan", "act-key-1").await.unwrap();
+    assert_eq!(store.action("zhangsan", "act-key-1").await.unwrap(), Some(done));
+}
+
+async fn a_live_task_action_holds_its_task_against_new_keys(db: TestDb) {
+    let store = db.open().await;
+    assert_eq!(store.begin_action(&new_action("task-key-1", Some(64), "approve")).await.unwrap(), ActionBegin::Started);
+    let first = store.action("zhangsan", "task-key-1").await.unwrap().expect("recorded");
+    assert_eq!(store.task_action(64).await.unwrap(), Some(first.clone()));
+    let second = store.begin_action(&new_action("task-key-2", Some(64), "approve")).await.unwrap();
+    assert_eq!(second, ActionBegin::TaskTaken(first));
+    assert_eq!(store.action("zhangsan", "task-key-2").await.unwrap(), None);
+    store.finish_action("zhangsan", "task-key-1", &ActionFate::Done(MS)).await.unwrap();
+    // A done action keeps holding its task.
+    let third = store.begin_action(&new_action("task-key-3", Some(64), "refuse")).await.unwrap();
+    assert!(matches!(third, ActionBegin::TaskTaken(a) if a.idempotency_key == "task-key-1"));
+    // Other tasks, and actions without a task, are free.
+    assert_eq!(store.begin_action(&new_action("task-key-4", Some(65), "approve")).await.unwrap(), ActionBegin::Started);
+    assert_eq!(store.begin_action(&new_action("task-key-5", None, "comment")).await.unwrap(), ActionBegin::Started);
+    assert_eq!(store.begin_action(&new_action("task-key-6", None, "comment")).await.unwrap(), ActionBegin::Started);
+}
+
+async fn a_refused_action_frees_its_task_but_keeps_its_answer(db: TestDb) {
+    let store = db.open().await;
+    store.begin_action(&new_action("refused-key-1", Some(7), "transfer")).await.unwrap();
+    let failure = RequestFailure { code: ErrorCode::TransferTargetInvalid, message: "no such user".into() };
+    store.finish_action("zhangsan", "refused-key-1", &ActionFate::Refused(failure.clone())).await.unwrap();
+    let stored = store.action("zhangsan", "refused-key-1").await.unwrap().expect("kept");
+    assert_eq!(stored.state, ActionState::Refused(failure));
+    assert_eq!(store.task_action(7).await.unwrap(), None);
+    assert_eq!(
+        store.begin_action(&new_action("refused-key-2", Some(7), "transfer")).await.unwrap(),
+        ActionBegin::Started
+    );
+}
+
+async fn a_dropped_action_frees_its_key_and_task(db: TestDb) {
+    let store = db.open().await;
+    store.begin_action(&new_action("dropped-key-1", Some(9), "approve")).await.unwrap();
+    store.drop_action("zhangsan", "dropped-key-1").await.unwrap();
+    assert_eq!(store.action("zhangsan", "dropped-key-1").await.unwrap(), None);
+    assert_eq!(store.task_action(9).await.unwrap(), None);
+    assert_eq!(
+        store.begin_action(&new_action("dropped-key-1", Some(9), "approve")).await.unwrap(),
+        ActionBegin::Started
+    );
+}
+
+async fn an_expired_lease_is_taken_over_once_and_remembers_an_unknown_outcome(db: TestDb) {
+    let store = db.open().await;
+    store.begin_action(&new_action("lease-key-1", Some(11), "approve")).await.unwrap();
+    // The sender's lease runs until MS + 60 s.
+    assert!(!store.lease_action("zhangsan", "lease-key-1", MS + 1_000, MS + 90_000).await.unwrap());
+    assert!(store.lease_action("zhangsan", "lease-key-1", MS + 60_000, MS + 120_000).await.unwrap());
+    assert!(!store.lease_action("zhangsan", "lease-key-1", MS + 60_000, MS + 120_000).await.unwrap());
+    store.retry_action("zhangsan", "lease-key-1", true).await.unwrap();
+    let stored = store.action("zhangsan", "lease-key-1").await.unwrap().expect("kept");
+    assert_eq!(stored.state, ActionState::Pending { unknown_outcome: true, locked_until: 0 });
+    assert!(store.lease_action("zhangsan", "lease-key-1", MS, MS + 60_000).await.unwrap());
+    store.finish_action("zhangsan", "lease-key-1", &ActionFate::Done(MS)).await.unwrap();
+    assert!(!store.lease_action("zhangsan", "lease-key-1", MS + 999_999, MS + 1_060_000).await.unwrap());
+    assert!(!store.lease_action("zhangsan", "no-such-key", MS, MS + 60_000).await.unwrap());
+}
+
+async fn the_detail_finds_a_requests_template_and_a_known_users_name(db: TestDb) {
+    let store = store_with_user(&db).await;
+    assert_eq!(store.user_name("zhangsan").await.unwrap().as_deref(), Some(zhangsan().name.as_str()));
+    assert_eq!(store.user_name("nobody").await.unwrap(), None);
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    store.claim_outbox(MS, MS + 60_000, 10).await.unwrap();
+    let delivered = Fate::Delivered { instance_id: "inst-9".into(), state: RequestState::Running };
+    store.finish_outbox("r1", &delivered, MS).await.unwrap();
+    assert_eq!(store.instance_template("inst-9").await.unwrap().as_deref(), Some("PROC-GENERAL"));
+    assert_eq!(store.instance_template("inst-other").await.unwrap(), None);
 }

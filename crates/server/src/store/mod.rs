@@ -96,6 +96,147 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<DraftSave, StoreError>;
     /// Deletes the user's draft; `false` when they had none of that id.
     async fn delete_draft(&self, user_id: &str, draft_id: &str) -> Result<bool, StoreError>;
+
+    // Actions on instances, each sent to DingTalk exactly once.
+
+    /// The template (processCode) of the request that created `instance_id`, if it went through shenpi.
+    async fn instance_template(&self, instance_id: &str) -> Result<Option<String>, StoreError>;
+    /// The name of a user shenpi has seen log in.
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// The action the user sent under `key`.
+    async fn action(&self, user_id: &str, key: &str) -> Result<Option<StoredAction>, StoreError>;
+    /// The live (pending or done) action holding `task_id`.
+    async fn task_action(&self, task_id: i64) -> Result<Option<StoredAction>, StoreError>;
+    /// Records a new pending action leased to the caller until `action.locked_until`, unless the user already used
+    /// the key or another live action holds its task: then nothing is written and that action comes back.
+    async fn begin_action(&self, action: &NewAction) -> Result<ActionBegin, StoreError>;
+    /// Takes over a pending action whose lease ran out at `now`, leasing it until `lease_until`; `false` when it
+    /// is not pending or its lease still runs.
+    async fn lease_action(&self, user_id: &str, key: &str, now: i64, lease_until: i64) -> Result<bool, StoreError>;
+    /// Leaves a pending action for a later try: its lease ends now, and `unknown_outcome` records that the last
+    /// send may have reached DingTalk (so the next try looks before sending).
+    async fn retry_action(&self, user_id: &str, key: &str, unknown_outcome: bool) -> Result<(), StoreError>;
+    /// Forgets a pending action that surely did not reach DingTalk, so that its key and task are free again.
+    async fn drop_action(&self, user_id: &str, key: &str) -> Result<(), StoreError>;
+    /// Records how a pending action ended; a refusal frees its task.
+    async fn finish_action(&self, user_id: &str, key: &str, fate: &ActionFate) -> Result<(), StoreError>;
+}
+
+/// An action to record: [`Store::begin_action`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    /// Who acts.
+    pub user_id: String,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    /// Hex SHA-256 of the canonical body.
+    pub body_hash: String,
+    /// The instance.
+    pub instance_id: String,
+    /// The task a task action acts on.
+    pub task_id: Option<i64>,
+    /// The action as JSON.
+    pub body: String,
+    /// When it arrived, Unix ms.
+    pub created_at: i64,
+    /// Until when the caller holds it, Unix ms.
+    pub locked_until: i64,
+}
+
+/// What [`Store::begin_action`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionBegin {
+    /// Recorded and leased to the caller: send it.
+    Started,
+    /// The user used this key before: that action.
+    SameKey(StoredAction),
+    /// Another live action holds the task: that action.
+    TaskTaken(StoredAction),
+}
+
+/// Where a stored action stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionState {
+    /// Recorded, not known to be carried out.
+    Pending {
+        /// Whether a send may have reached DingTalk.
+        unknown_outcome: bool,
+        /// The sender's lease, Unix ms.
+        locked_until: i64,
+    },
+    /// DingTalk carried it out.
+    Done {
+        /// When shenpi saw it done, Unix ms.
+        at: i64,
+    },
+    /// DingTalk refused it.
+    Refused(RequestFailure),
+}
+
+/// An action as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAction {
+    /// Who acted.
+    pub user_id: String,
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    /// Hex SHA-256 of the canonical body.
+    pub body_hash: String,
+    /// The instance.
+    pub instance_id: String,
+    /// The action as JSON.
+    pub body: String,
+    /// Where it stands.
+    pub state: ActionState,
+    /// When it arrived, Unix ms.
+    pub created_at: i64,
+}
+
+/// How an action ended: [`Store::finish_action`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionFate {
+    /// Carried out, seen at this Unix ms.
+    Done(i64),
+    /// Refused for good.
+    Refused(RequestFailure),
+}
+
+/// The columns [`action_of_row`] reads.
+pub(crate) const SELECT_ACTION: &str = "SELECT user_id, idempotency_key, body_hash, instance_id, body, state,
+    unknown_outcome, locked_until, failure_code, failure_message, created_at, done_at FROM actions";
+
+/// An `actions` row as a [`StoredAction`].
+pub(crate) fn action_of_row<'r, R>(row: &'r R) -> Result<StoredAction, StoreError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let state: String = row.try_get("state")?;
+    let state = match state.as_str() {
+        "pending" => ActionState::Pending {
+            unknown_outcome: row.try_get::<i64, _>("unknown_outcome")? != 0,
+            locked_until: row.try_get("locked_until")?,
+        },
+        "done" => ActionState::Done { at: row.try_get::<Option<i64>, _>("done_at")?.unwrap_or_default() },
+        "refused" => ActionState::Refused(
+            parse_failure(row.try_get("failure_code")?, row.try_get("failure_message")?)?
+                .ok_or_else(|| StoreError::Corrupt("a refused action without a failure".into()))?,
+        ),
+        other => return Err(StoreError::Corrupt(format!("action state {other:?}"))),
+    };
+    Ok(StoredAction {
+        user_id: row.try_get("user_id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        body_hash: row.try_get("body_hash")?,
+        instance_id: row.try_get("instance_id")?,
+        body: row.try_get("body")?,
+        state,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// A request to store: [`Store::insert_request`].
@@ -320,6 +461,14 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Backend::Sqlite => Arc::new(SqliteStore::open(url).await?),
         Backend::Postgres => Arc::new(PostgresStore::open(url).await?),
     })
+}
+
+/// An [`ActionFate`] as the columns it sets: state, done_at, failure code, failure message.
+pub(crate) fn action_fate_columns(fate: &ActionFate) -> (&'static str, Option<i64>, Option<String>, Option<&str>) {
+    match fate {
+        ActionFate::Done(at) => ("done", Some(*at), None, None),
+        ActionFate::Refused(f) => ("refused", None, Some(code_text(f.code)), Some(&f.message)),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use api_types::{Draft, SaveDraft, User};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, action_fate_columns, action_of_row};
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{
     Fate, Inserted, NewRequest, OutboxJob, Store, StoreError, StoredRequest, StoredSession, fate_columns,
@@ -323,6 +324,128 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn instance_template(&self, instance_id: &str) -> Result<Option<String>, StoreError> {
+        let code = sqlx::query_scalar("SELECT process_code FROM requests WHERE instance_id = $1")
+            .bind(instance_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(code)
+    }
+
+    async fn user_name(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let name = sqlx::query_scalar("SELECT name FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(name)
+    }
+
+    async fn action(&self, user_id: &str, key: &str) -> Result<Option<StoredAction>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_ACTION} WHERE user_id = $1 AND idempotency_key = $2"))
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(action_of_row).transpose()
+    }
+
+    async fn task_action(&self, task_id: i64) -> Result<Option<StoredAction>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_ACTION} WHERE task_claim = $1"))
+            .bind(task_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(action_of_row).transpose()
+    }
+
+    async fn begin_action(&self, a: &NewAction) -> Result<ActionBegin, StoreError> {
+        // A competing row can vanish between the insert and the read (its action was refused or dropped); then
+        // the insert is tried again.
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO actions (user_id, idempotency_key, body_hash, instance_id, task_claim, body, state,
+                   locked_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&a.user_id)
+            .bind(&a.idempotency_key)
+            .bind(&a.body_hash)
+            .bind(&a.instance_id)
+            .bind(a.task_id)
+            .bind(&a.body)
+            .bind(a.locked_until)
+            .bind(a.created_at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                return Ok(ActionBegin::Started);
+            }
+            if let Some(same) = self.action(&a.user_id, &a.idempotency_key).await? {
+                return Ok(ActionBegin::SameKey(same));
+            }
+            if let Some(task) = a.task_id
+                && let Some(holder) = self.task_action(task).await?
+            {
+                return Ok(ActionBegin::TaskTaken(holder));
+            }
+        }
+        Err(StoreError::Corrupt("an action row kept conflicting without being readable".into()))
+    }
+
+    async fn lease_action(&self, user_id: &str, key: &str, now: i64, lease_until: i64) -> Result<bool, StoreError> {
+        let leased = sqlx::query(
+            "UPDATE actions SET locked_until = $1
+             WHERE user_id = $2 AND idempotency_key = $3 AND state = 'pending' AND locked_until <= $4",
+        )
+        .bind(lease_until)
+        .bind(user_id)
+        .bind(key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(leased.rows_affected() > 0)
+    }
+
+    async fn retry_action(&self, user_id: &str, key: &str, unknown_outcome: bool) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE actions SET locked_until = 0, unknown_outcome = $1
+             WHERE user_id = $2 AND idempotency_key = $3 AND state = 'pending'",
+        )
+        .bind(i64::from(unknown_outcome))
+        .bind(user_id)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn drop_action(&self, user_id: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM actions WHERE user_id = $1 AND idempotency_key = $2 AND state = 'pending'")
+            .bind(user_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn finish_action(&self, user_id: &str, key: &str, fate: &ActionFate) -> Result<(), StoreError> {
+        let (state, done_at, code, message) = action_fate_columns(fate);
+        sqlx::query(
+            "UPDATE actions SET state = $1, done_at = $2, failure_code = $3, failure_message = $4,
+               task_claim = CASE WHEN $1 = 'done' THEN task_claim END
+             WHERE user_id = $5 AND idempotency_key = $6 AND state = 'pending'",
+        )
+        .bind(state)
+        .bind(done_at)
+        .bind(code)
+        .bind(message)
+        .bind(user_id)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 
