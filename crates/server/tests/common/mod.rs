@@ -37,6 +37,8 @@ pub struct Harness {
     pub emu: Emulator,
     pub base: String,
     pub http: reqwest::Client,
+    /// The server's state, for calling what no route reaches (event handlers).
+    pub state: AppState,
     _dir: tempfile::TempDir,
     _server: Running,
     _db: db::TestDb,
@@ -78,9 +80,10 @@ pub async fn start_on(test_db: db::TestDb, extra: &[String]) -> Harness {
         .chain(extra.iter().cloned()),
     )
     .unwrap();
-    let server = serve(AppState::from_config(&config).await.unwrap()).await;
+    let state = AppState::from_config(&config).await.unwrap();
+    let server = serve(state.clone()).await;
     let http = reqwest::Client::new();
-    Harness { emu, base: server.base.clone(), http, _dir: dir, _server: server, _db: test_db }
+    Harness { emu, base: server.base.clone(), http, state, _dir: dir, _server: server, _db: test_db }
 }
 
 fn write_dist(dist: &Path) {
