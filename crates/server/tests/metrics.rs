@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use api_types::form::{FieldValue, FormValues};
 use common::{Harness, start_with};
 use dingtalk_emulator::limits::FaultRule;
 use reqwest::StatusCode;
@@ -179,16 +178,7 @@ async fn the_outbox_depth_and_the_age_of_its_oldest_row_are_read_at_scrape_time(
         FaultRule { method: Some("POST".into()), error_rate: 1.0, ..FaultRule::on("/v1.0/workflow/processInstances") };
     h.emu.control().add_fault(&busy).await.unwrap();
     let token = h.session_for("zhangsan").await;
-    let body = api_types::SubmitRequest {
-        process_code: "PROC-EMU-GENERAL".into(),
-        dept_id: None,
-        values: FormValues::new()
-            .with("TextField-NPVG29PY", FieldValue::Text("出差".into()))
-            .with("TextareaField-3T6NCAZ7", FieldValue::Text("请批准。".into())),
-        approvers: None,
-        cc: None,
-        picks: None,
-    };
+    let body = common::general_request("出差");
     let res = h
         .http
         .post(format!("{}/api/requests", h.base))
