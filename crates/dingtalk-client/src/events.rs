@@ -1,15 +1,18 @@
-//! Approval event payloads (events.md §2): the business fields of `bpms_instance_change` and `bpms_task_change`, as
-//! they come in the `data` of a Stream EVENT frame (and, with extra metadata fields, in an HTTP push).
+//! Event payloads: the business fields of the approval events `bpms_instance_change` and `bpms_task_change`
+//! (events.md §2) and of the contact event `user_leave_org`, as they come in the `data` of a Stream EVENT frame (and,
+//! with extra metadata fields, in an HTTP push).
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// The type of an event (the `eventType` header). Only the approval types are named; DingTalk has many more.
+/// The type of an event (the `eventType` header). Only the types shenpi reads are named; DingTalk has many more.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventType {
     /// `bpms_instance_change`: an instance started, finished or was terminated.
     InstanceChange,
     /// `bpms_task_change`: a task started, finished or was cancelled.
     TaskChange,
+    /// `user_leave_org`: people left the organisation.
+    UserLeaveOrg,
     /// Any other event type, as DingTalk spelled it.
     Other(String),
 }
@@ -20,6 +23,7 @@ impl EventType {
         match self {
             Self::InstanceChange => "bpms_instance_change",
             Self::TaskChange => "bpms_task_change",
+            Self::UserLeaveOrg => "user_leave_org",
             Self::Other(name) => name,
         }
     }
@@ -30,6 +34,7 @@ impl From<&str> for EventType {
         match name {
             "bpms_instance_change" => Self::InstanceChange,
             "bpms_task_change" => Self::TaskChange,
+            "user_leave_org" => Self::UserLeaveOrg,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -189,6 +194,47 @@ pub struct BpmsTaskChange {
     pub business_id: Option<String>,
 }
 
+/// The business fields of `user_leave_org`: who left. DingTalk documents this event only loosely: the legacy HTTP
+/// plaintext spells the field `UserId`, the current format `userId`, and either may be an array or one string; all
+/// decode, and when both spellings are present (an HTTP push may carry both) `userId` wins. Unknown fields are
+/// ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawUserLeaveOrg")]
+pub struct UserLeaveOrg {
+    /// The userIds of the people who left.
+    #[serde(rename = "userId")]
+    pub user_ids: Vec<String>,
+}
+
+/// `user_leave_org` as it may arrive, before picking a spelling.
+#[derive(Deserialize)]
+struct RawUserLeaveOrg {
+    #[serde(rename = "userId", default)]
+    current: Option<OneOrMany>,
+    #[serde(rename = "UserId", default)]
+    legacy: Option<OneOrMany>,
+}
+
+/// A list of strings that may come as one bare string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl TryFrom<RawUserLeaveOrg> for UserLeaveOrg {
+    type Error = &'static str;
+
+    fn try_from(raw: RawUserLeaveOrg) -> std::result::Result<Self, Self::Error> {
+        let user_ids = match raw.current.or(raw.legacy).ok_or("user_leave_org without userId or UserId")? {
+            OneOrMany::One(id) => vec![id],
+            OneOrMany::Many(ids) => ids,
+        };
+        Ok(Self { user_ids })
+    }
+}
+
 /// An int64 that DingTalk sends as a number or as a numeric string, or `null`.
 fn millis<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
@@ -235,8 +281,25 @@ mod tests {
     }
 
     #[test]
+    fn user_leave_org_reads_either_spelling_as_an_array_or_one_string() {
+        for data in [
+            json!({ "userId": ["a", "b"] }),
+            json!({ "UserId": ["a", "b"], "CorpId": "ding1", "TimeStamp": "1700000000000", "EventType": "user_leave_org" }),
+            json!({ "userId": ["a", "b"], "UserId": ["a", "b"], "TimeStamp": "1700000000000" }),
+        ] {
+            let left: UserLeaveOrg = serde_json::from_value(data).unwrap();
+            assert_eq!(left.user_ids, ["a", "b"]);
+        }
+        for data in [json!({ "userId": "a" }), json!({ "UserId": "a" })] {
+            assert_eq!(serde_json::from_value::<UserLeaveOrg>(data).unwrap().user_ids, ["a"]);
+        }
+        assert!(serde_json::from_value::<UserLeaveOrg>(json!({ "corpId": "ding1" })).is_err());
+    }
+
+    #[test]
     fn event_types_keep_dingtalks_names() {
-        for name in ["bpms_instance_change", "bpms_task_change", "chat_update_title"] {
+        assert_eq!(EventType::from("user_leave_org"), EventType::UserLeaveOrg);
+        for name in ["bpms_instance_change", "bpms_task_change", "user_leave_org", "chat_update_title"] {
             assert_eq!(EventType::from(name).as_str(), name);
         }
         assert_eq!(EventType::from("bpms_task_change"), EventType::TaskChange);

@@ -62,7 +62,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::events::{ApprovalEvent, EventType};
+use crate::events::{ApprovalEvent, EventType, UserLeaveOrg};
 use crate::{DingTalk, Error, Result};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -102,7 +102,15 @@ impl StreamEvent {
         Ok(match self.event_type {
             EventType::InstanceChange => Some(ApprovalEvent::Instance(Error::decode(&self.data.to_string())?)),
             EventType::TaskChange => Some(ApprovalEvent::Task(Error::decode(&self.data.to_string())?)),
-            EventType::Other(_) => None,
+            EventType::UserLeaveOrg | EventType::Other(_) => None,
+        })
+    }
+
+    /// The event as `user_leave_org`; `Ok(None)` for other event types, [`Error::Decode`] when it names nobody.
+    pub fn user_leave_org(&self) -> Result<Option<UserLeaveOrg>> {
+        Ok(match self.event_type {
+            EventType::UserLeaveOrg => Some(Error::decode(&self.data.to_string())?),
+            _ => None,
         })
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/seed", post(seed))
         .route("/_emulator/org", get(org))
+        .route("/_emulator/org/users/{user_id}/leave", post(leave))
         .layer(CorsLayer::permissive())
 }
 
@@ -143,6 +144,26 @@ async fn seed(State(shared): State<Arc<Shared>>, Json(req): Json<Seed>) -> Respo
     Json(json!({})).into_response()
 }
 
+/// `POST /_emulator/org/users/{userId}/leave`: the person leaves the organisation. They can no longer log in or be
+/// looked up, and a `user_leave_org` event naming them is raised on both channels; the answer is that event.
+/// Unknown people are 404 `userNotExist`; someone who already left is 409 `userLeft` and raises nothing.
+async fn leave(State(shared): State<Arc<Shared>>, Path(user_id): Path<String>) -> Response {
+    let event = {
+        let mut state = lock(&shared);
+        let corp_id = state.org.corp.corp_id.clone();
+        let Some(user) = state.org.users.iter_mut().find(|u| u.user_id == user_id) else {
+            return control_error(StatusCode::NOT_FOUND, "userNotExist", format!("no user {user_id}"));
+        };
+        if !user.active {
+            return control_error(StatusCode::CONFLICT, "userLeft", format!("{} has already left", user.name));
+        }
+        user.active = false;
+        crate::events::Event::user_leave_org(&[user_id], shared.clock.now_ms(), corp_id)
+    };
+    shared.events.publish(event.clone());
+    Json(event).into_response()
+}
+
 /// The organisation without the app secret, for pickers and tests.
 async fn org(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let state = lock(&shared);
@@ -260,6 +281,11 @@ impl Control {
             return Err(refused(format!("state did not come back: {location}")));
         }
         pairs.get("authCode").cloned().ok_or_else(|| refused(format!("no authCode in {location}")))
+    }
+
+    /// Makes `user_id` leave the organisation; the `user_leave_org` event that raised.
+    pub async fn leave_org(&self, user_id: &str) -> Result<crate::events::Event, ControlCallError> {
+        self.post(&format!("/_emulator/org/users/{user_id}/leave"), &json!({})).await
     }
 
     /// Moves the emulator's clock forward.

@@ -1,5 +1,13 @@
-//! Approval events (`bpms_instance_change`, `bpms_task_change`, events.md §2) as the engine raises them, and the bus
-//! that hands them to the two delivery channels: HTTP push ([`crate::push`]) and Stream mode ([`crate::stream`]).
+//! Approval events (`bpms_instance_change`, `bpms_task_change`, events.md §2) as the engine raises them, the contact
+//! event `user_leave_org`, and the bus that hands them to the two delivery channels: HTTP push ([`crate::push`]) and
+//! Stream mode ([`crate::stream`]).
+//!
+//! `user_leave_org` is documented only loosely by DingTalk, so its field set here is a choice, not a copy (unverified):
+//! the business fields (the Stream `data`) are `{"userId": ["..."]}`, an array as in DingTalk's contact-event pages,
+//! since one event may name several people. The HTTP plaintext adds, besides the metadata every push has, the legacy
+//! spelling `UserId` (same array) and `TimeStamp` (ms as a string), because the legacy plaintext
+//! `{"EventType":"user_leave_org","UserId":[...],"CorpId":...,"TimeStamp":...}` is the one shape DingTalk printed; a
+//! receiver that reads either spelling works with both generations.
 //!
 //! The engine publishes under the state lock; the bus never blocks. Event faults (drop, duplicate, reorder, delay)
 //! are applied here, once, so both channels see the same faulty sequence.
@@ -22,7 +30,7 @@ use crate::state::Shared;
 /// How many events a slow channel may fall behind before it misses some.
 const BUS_CAPACITY: usize = 4096;
 
-/// The two approval event types.
+/// The event types the emulator raises: the two approval types and one contact type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventType {
     /// Instance started, finished or terminated.
@@ -31,6 +39,9 @@ pub enum EventType {
     /// Task started, finished (agree, refuse, redirect) or cancelled.
     #[serde(rename = "bpms_task_change")]
     TaskChange,
+    /// People left the organisation (contact event; field set unverified, see the module doc).
+    #[serde(rename = "user_leave_org")]
+    UserLeaveOrg,
 }
 
 impl EventType {
@@ -39,6 +50,7 @@ impl EventType {
         match self {
             Self::InstanceChange => "bpms_instance_change",
             Self::TaskChange => "bpms_task_change",
+            Self::UserLeaveOrg => "user_leave_org",
         }
     }
 }
@@ -66,6 +78,13 @@ impl Event {
         Self { event_id: crate::state::random_string(32).to_lowercase(), event_type, born_ms, corp_id, data }
     }
 
+    /// A `user_leave_org` event naming the people who left.
+    pub fn user_leave_org(user_ids: &[String], born_ms: i64, corp_id: String) -> Self {
+        let mut data = Map::new();
+        data.insert("userId".into(), json!(user_ids));
+        Self::new(EventType::UserLeaveOrg, born_ms, corp_id, data)
+    }
+
     /// The plaintext of an HTTP push (the current format of events.md §2.4): the business fields flat, plus
     /// `EventType`, both spellings of the corp id, `EventTime` and `eventId`.
     pub fn http_plaintext(&self) -> Value {
@@ -75,6 +94,13 @@ impl Event {
         body.insert("CorpId".into(), json!(self.corp_id));
         body.insert("EventTime".into(), json!(self.born_ms));
         body.insert("eventId".into(), json!(self.event_id));
+        if self.event_type == EventType::UserLeaveOrg {
+            // The legacy spellings too (see the module doc).
+            if let Some(user_ids) = self.data.get("userId") {
+                body.insert("UserId".into(), user_ids.clone());
+            }
+            body.insert("TimeStamp".into(), json!(self.born_ms.to_string()));
+        }
         Value::Object(body)
     }
 
@@ -316,6 +342,20 @@ mod tests {
         let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
         assert_eq!(n(&got), 1);
         assert!(raised.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[test]
+    fn user_leave_org_carries_both_spellings_over_http_and_only_user_id_over_stream() {
+        let event = Event::user_leave_org(&["zhangsan".into()], 1_700_000_000_000, "corp".into());
+        assert_eq!(event.event_type.as_str(), "user_leave_org");
+        let http = event.http_plaintext();
+        assert_eq!(http["EventType"], "user_leave_org");
+        assert_eq!(http["UserId"], json!(["zhangsan"]));
+        assert_eq!(http["userId"], json!(["zhangsan"]));
+        assert_eq!(http["CorpId"], "corp");
+        assert_eq!(http["TimeStamp"], "1700000000000");
+        let stream: Value = serde_json::from_str(&event.stream_data()).unwrap();
+        assert_eq!(stream, json!({ "userId": ["zhangsan"] }));
     }
 
     #[test]

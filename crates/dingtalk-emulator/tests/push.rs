@@ -433,3 +433,20 @@ async fn an_agreed_approval_pushes_its_four_events_in_order() {
     );
     assert_eq!(receiver.received()[3]["result"], "agree");
 }
+
+#[tokio::test]
+async fn user_leave_org_is_pushed_with_the_legacy_and_the_current_spelling() {
+    let emu = Emulator::start().await.unwrap();
+    let receiver = Receiver::new(&emu, TOKEN);
+    register(&emu.control(), &receiver.serve().await).await;
+    let event = emu.control().leave_org("lisi").await.unwrap();
+
+    eventually("the event", || receiver.received().len() == 1).await;
+    let got = &receiver.received()[0];
+    assert_eq!(got["EventType"], "user_leave_org");
+    assert_eq!(got["eventId"], event.event_id.as_str());
+    assert_eq!(got["UserId"], json!(["lisi"]));
+    assert_eq!(got["userId"], json!(["lisi"]));
+    assert_eq!(got["CorpId"], emu.org().corp.corp_id.as_str());
+    assert_eq!(got["TimeStamp"], event.born_ms.to_string());
+}

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use dingtalk_emulator::Emulator;
+use dingtalk_emulator::control::ControlCallError;
 use dingtalk_emulator::events::EventType;
 use dingtalk_emulator::stream::{StreamSettingsUpdate, unified_app_id};
 use futures_util::{SinkExt, StreamExt};
@@ -386,4 +387,32 @@ async fn the_websocket_is_not_an_api_call_but_opening_a_connection_is() {
     let paths: Vec<&str> = calls.apis.iter().map(|a| a.path.as_str()).collect();
     assert!(paths.contains(&"/v1.0/gateway/connections/open"), "{paths:?}");
     assert!(!paths.iter().any(|p| p.contains("connect") && !p.contains("connections")), "{paths:?}");
+}
+
+#[tokio::test]
+async fn leaving_the_org_refuses_login_and_raises_user_leave_org_as_an_event_frame() {
+    let emu = Emulator::start().await.unwrap();
+    let mut socket = connect(&emu).await;
+    let control = emu.control();
+    control.auth_code("zhangsan").await.expect("a member can log in");
+
+    let event = control.leave_org("zhangsan").await.unwrap();
+    let frame = next_frame(&mut socket).await;
+    assert_eq!(frame["headers"]["eventType"], "user_leave_org");
+    assert_eq!(frame["headers"]["eventId"], event.event_id);
+    assert_eq!(frame["headers"]["eventCorpId"], emu.org().corp.corp_id);
+    let data: Value = serde_json::from_str(frame["data"].as_str().expect("data is a string")).unwrap();
+    assert_eq!(data, json!({ "userId": ["zhangsan"] }));
+    ack(&mut socket, &frame, "SUCCESS").await;
+
+    let refused = |r: Result<(), ControlCallError>| match r {
+        Err(ControlCallError::Refused(e)) => e.code,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(refused(control.auth_code("zhangsan").await.map(|_| ())), "userLeft");
+    assert_eq!(refused(control.leave_org("zhangsan").await.map(|_| ())), "userLeft");
+    assert_eq!(refused(control.leave_org("nobody").await.map(|_| ())), "userNotExist");
+    let raised = control.events().await.unwrap();
+    assert_eq!(raised.len(), 1, "leaving twice raises one event: {raised:?}");
+    control.auth_code("lisi").await.expect("others still log in");
 }

@@ -1,4 +1,5 @@
-//! Sessions: opaque 256-bit bearer tokens, stored only as their SHA-256, ending after 30 idle minutes or 12 hours.
+//! Sessions: opaque 256-bit bearer tokens, stored only as their SHA-256, ending after 30 idle minutes or 12 hours,
+//! or at once when their user leaves the organisation ([`on_user_left`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::events::StoredEvent;
 
 /// A session ends after this long without use.
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
@@ -66,6 +68,28 @@ impl FromRequestParts<AppState> for CurrentUser {
         state.store.touch_session(&hash, now).await?;
         Ok(CurrentUser(session.user))
     }
+}
+
+/// Handles a `user_leave_org` event: every session of each person it names ends, so their next request is a 401.
+/// Logging in again is refused by DingTalk itself, which no longer knows them (`not_a_member`). Idempotent: a
+/// redelivered event finds nothing left to end. An event of another organisation is ignored; one that names nobody is
+/// a [`AppError::BadRequest`].
+pub async fn on_user_left(state: &AppState, event: &StoredEvent) -> Result<(), AppError> {
+    if event.event_type != dingtalk_client::events::EventType::UserLeaveOrg.as_str() {
+        return Err(AppError::BadRequest(format!("{} is not a user_leave_org event", event.event_type)));
+    }
+    if event.corp_id != state.settings.corp_id {
+        tracing::warn!(event_id = %event.event_id, corp_id = %event.corp_id, "user_leave_org of another organisation ignored");
+        return Ok(());
+    }
+    let left: dingtalk_client::events::UserLeaveOrg =
+        serde_json::from_value(serde_json::Value::Object(event.data.clone()))
+            .map_err(|e| AppError::BadRequest(format!("user_leave_org {}: {e}", event.event_id)))?;
+    for user_id in &left.user_ids {
+        let ended = state.store.delete_user_sessions(user_id).await?;
+        tracing::info!(%user_id, sessions = ended, "left the organisation: sessions ended");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -55,6 +55,13 @@ pub struct Config {
     /// How often the outbox worker looks for due rows when not woken, in ms.
     #[arg(long, env = "SHENPI_OUTBOX_POLL_MS", default_value_t = 1_000)]
     pub outbox_poll_ms: u64,
+    /// How long a claimed outbox row stays with this process, in ms; by default 40 DingTalk timeouts, at least a
+    /// minute. A row left by a process that stopped mid-delivery waits this long before anyone sends it again.
+    #[arg(long, env = "SHENPI_OUTBOX_LEASE_MS")]
+    pub outbox_lease_ms: Option<u64>,
+    /// On SIGTERM or Ctrl-C, how long deliveries to DingTalk in flight may take to finish, in ms.
+    #[arg(long, env = "SHENPI_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
 }
 
 /// A string that never shows in `Debug` output.

@@ -32,7 +32,7 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 use error::AppError;
 pub use metrics::Metrics;
-pub use outbox::spawn_outbox;
+pub use outbox::{OutboxWorker, spawn_outbox};
 use sha2::{Digest, Sha256};
 use store::Store;
 
@@ -104,7 +104,11 @@ impl AppState {
             backoff,
             max_backoff: backoff.saturating_mul(300),
             // Longer than a batch of calls that each time out, so a live worker never loses its rows.
-            lease: Duration::from_millis(config.dingtalk_timeout_ms).saturating_mul(40).max(Duration::from_secs(60)),
+            lease: config.outbox_lease_ms.map_or_else(
+                || Duration::from_millis(config.dingtalk_timeout_ms).saturating_mul(40).max(Duration::from_secs(60)),
+                |ms| Duration::from_millis(ms.max(1)),
+            ),
+            grace: Duration::from_millis(config.shutdown_grace_ms),
             wake: tokio::sync::Notify::new(),
         };
         Ok(Self {

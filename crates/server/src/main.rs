@@ -1,4 +1,6 @@
-//! `shenpi-server`: reads the configuration (flags or environment), then serves until Ctrl-C or SIGTERM.
+//! `shenpi-server`: reads the configuration (flags or environment), then serves until Ctrl-C or SIGTERM. Shutdown
+//! is graceful: the listener stops accepting and requests in flight finish, while the outbox worker claims nothing
+//! more and gives its deliveries in flight the grace period (`SHENPI_SHUTDOWN_GRACE_MS`).
 
 use clap::Parser;
 use shenpi_server::{AppState, Config, app, run};
@@ -16,8 +18,24 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     // xtask and the e2e suite read this line to learn the address.
     println!("shenpi-server listening on http://{}", listener.local_addr()?);
-    shenpi_server::spawn_outbox(state.clone());
-    run(listener, app(state), shutdown_signal()).await?;
+    let grace = std::time::Duration::from_millis(config.shutdown_grace_ms);
+    let worker = shenpi_server::spawn_outbox(state.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(run(listener, app(state), async {
+        let _ = stopped.await;
+    }));
+    shutdown_signal().await;
+    let _ = stop.send(());
+    let (served, ()) = tokio::join!(
+        // Requests in flight get the same grace as deliveries; a slower one is dropped with the process.
+        tokio::time::timeout(grace, server),
+        worker.shutdown(),
+    );
+    match served {
+        Ok(joined) => joined??,
+        Err(_) => tracing::warn!("requests still in flight after the grace period"),
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -1,11 +1,14 @@
 //! The server's metrics and `GET /metrics`, in the OpenMetrics text format Prometheus scrapes: DingTalk calls per
 //! API (heard from the client's [`CallObserver`]), the month's metered calls and their projection, our own `/api`
-//! requests per route, and active sessions.
+//! requests per route, active sessions, and the outbox's depth and the age of its oldest row.
 //!
 //! Decisions:
 //! - One [`Metrics`] per [`crate::AppState`], with its own registry (no global recorder), so servers in one test
-//!   process do not mix their numbers. Later parts (the outbox's depth and age, event lag) register their metrics
-//!   in [`Metrics::new`] beside these, as fields of [`Metrics`].
+//!   process do not mix their numbers. Later parts (event lag) register their metrics in [`Metrics::new`] beside
+//!   these, as fields of [`Metrics`].
+//! - The outbox's depth and age are read from the store at scrape time, so every process of the app shows the same
+//!   numbers and nothing has to keep them current in between. The age is that of the oldest row's request (when it
+//!   arrived), not of its last try: a row that keeps failing grows old.
 //! - `/metrics` is outside `/api` and not in the OpenAPI document. It is open unless `SHENPI_METRICS_TOKEN` is set;
 //!   then it needs `Authorization: Bearer <token>`, since it names the APIs and routes in use.
 //! - The month's metered calls are those this process sent since it started (or since the month began in UTC+8,
@@ -34,6 +37,7 @@ use time::macros::offset;
 
 use crate::AppState;
 use crate::auth::{IDLE_TIMEOUT_SECS, now};
+use crate::store::{OutboxStats, StoreError};
 
 /// The content type of the exposition.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -71,6 +75,8 @@ pub struct Metrics {
     http_requests: Family<RouteStatus, Counter>,
     http_seconds: Family<Route, Histogram>,
     sessions_active: Gauge,
+    outbox_rows: Gauge,
+    outbox_oldest_age: Gauge<f64, AtomicU64>,
 }
 
 /// What the DingTalk client reports, counted.
@@ -144,7 +150,28 @@ impl Metrics {
             http_seconds.clone(),
         );
         registry.register("sessions_active", "Login sessions neither expired nor idle", sessions_active.clone());
-        Self { registry, dingtalk: Arc::new(dingtalk), http_requests, http_seconds, sessions_active }
+        let outbox_rows = Gauge::default();
+        let outbox_oldest_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "outbox_rows",
+            "Approval requests waiting in the outbox for delivery to DingTalk",
+            outbox_rows.clone(),
+        );
+        registry.register_with_unit(
+            "outbox_oldest_age",
+            "How long ago the request of the oldest outbox row arrived; 0 when the outbox is empty",
+            Unit::Seconds,
+            outbox_oldest_age.clone(),
+        );
+        Self {
+            registry,
+            dingtalk: Arc::new(dingtalk),
+            http_requests,
+            http_seconds,
+            sessions_active,
+            outbox_rows,
+            outbox_oldest_age,
+        }
     }
 
     /// The observer to give the DingTalk client.
@@ -152,14 +179,20 @@ impl Metrics {
         self.dingtalk.clone()
     }
 
-    /// The exposition of every metric, with the gauges that are computed on demand brought up to date.
-    fn render(&self, sessions_active: Option<u64>) -> String {
+    /// The exposition of every metric, with the gauges that are computed on demand brought up to date (a reading
+    /// the store could not give leaves its gauge as it was).
+    fn render(&self, sessions_active: Option<u64>, outbox: Option<OutboxStats>) -> String {
         let now = OffsetDateTime::now_utc();
         let (count, projected) = self.dingtalk.metered.read(now);
         self.dingtalk.metered_month.set(i64::try_from(count).unwrap_or(i64::MAX));
         self.dingtalk.metered_projected.set(projected);
         if let Some(sessions) = sessions_active {
             self.sessions_active.set(i64::try_from(sessions).unwrap_or(i64::MAX));
+        }
+        if let Some(outbox) = outbox {
+            self.outbox_rows.set(i64::try_from(outbox.rows).unwrap_or(i64::MAX));
+            let age_ms = outbox.oldest_created_at.map_or(0, |at| (crate::auth::now_ms() - at).max(0));
+            self.outbox_oldest_age.set(age_ms as f64 / 1000.0);
         }
         let mut text = String::new();
         // Writing to a String cannot fail.
@@ -279,14 +312,14 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         }
     }
     let now = now();
-    let sessions = match state.store.count_active_sessions(now, now - IDLE_TIMEOUT_SECS).await {
-        Ok(count) => Some(count),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot count sessions for /metrics");
-            None
-        }
-    };
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], state.metrics.render(sessions)).into_response()
+    let sessions = reading(state.store.count_active_sessions(now, now - IDLE_TIMEOUT_SECS).await, "sessions");
+    let outbox = reading(state.store.outbox_stats().await, "the outbox");
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], state.metrics.render(sessions, outbox)).into_response()
+}
+
+/// A reading from the store for a scrape; a failure is logged and leaves the gauge as it was.
+fn reading<T>(result: Result<T, StoreError>, what: &str) -> Option<T> {
+    result.inspect_err(|e| tracing::warn!(error = %e, "cannot read {what} for /metrics")).ok()
 }
 
 #[cfg(test)]

@@ -13,6 +13,12 @@
 //! by label when DingTalk omits the id). DingTalk has no field for a caller's own marker, so two requests with the
 //! same form by the same person in the same minute are indistinguishable; the "not already held" rule still gives
 //! each its own instance.
+//!
+//! Shutdown ([`OutboxWorker::shutdown`]): the worker claims nothing more and gives the deliveries in flight the grace
+//! period to finish. One still running then is cut off and its row stays leased: the call may be reaching DingTalk
+//! at that very moment, so nobody may send it again before the lease runs out. A row claimed again after its lease
+//! ran out comes back marked as an unknown outcome ([`crate::store::Store::claim_outbox`]), so the next worker (this
+//! process restarted, or another one) looks the instance up before sending.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,8 +29,8 @@ use dingtalk_client::workflow::{
     ActionType, ApproverNode, FormValue, Instance, InstanceIdsQuery, StartInstance, TargetSelectActioner,
 };
 use time::OffsetDateTime;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::AppState;
 use crate::requests::Payload;
@@ -51,6 +57,8 @@ pub struct Outbox {
     pub max_backoff: Duration,
     /// How long a claimed row stays with this process.
     pub lease: Duration,
+    /// How long deliveries in flight may take to finish once shutdown begins.
+    pub grace: Duration,
     /// Rung by `POST /api/requests` so that a new request goes out at once.
     pub wake: Notify,
 }
@@ -63,18 +71,37 @@ impl Outbox {
     }
 }
 
+/// The running worker: [`OutboxWorker::shutdown`] stops it. Dropping the handle stops it the same way.
+#[derive(Debug)]
+pub struct OutboxWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl OutboxWorker {
+    /// Stops claiming rows, lets deliveries in flight finish within the grace period, cuts off the rest (their rows
+    /// stay leased), and returns once the worker has stopped.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "outbox: the worker ended abnormally");
+        }
+    }
+}
+
 /// Starts the worker on the current runtime. Run one per process.
-pub fn spawn_outbox(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
+pub fn spawn_outbox(state: AppState) -> OutboxWorker {
+    let (stop, mut stopping) = watch::channel(false);
+    let task = tokio::spawn(async move {
         let outbox = state.outbox.clone();
-        loop {
+        while !*stopping.borrow() {
             let now = now_ms();
             let lease_until = now + outbox.lease.as_millis() as i64;
             match state.store.claim_outbox(now, lease_until, BATCH).await {
                 Ok(jobs) if !jobs.is_empty() => {
                     // A batch goes out at once, so one slow call does not hold the others; the client keeps the
                     // pace DingTalk allows.
-                    let mut batch = tokio::task::JoinSet::new();
+                    let mut batch = JoinSet::new();
                     for job in jobs {
                         let (state, outbox) = (state.clone(), outbox.clone());
                         batch.spawn(async move {
@@ -84,7 +111,7 @@ pub fn spawn_outbox(state: AppState) -> JoinHandle<()> {
                             }
                         });
                     }
-                    while batch.join_next().await.is_some() {}
+                    finish_batch(&mut batch, &mut stopping, outbox.grace).await;
                     continue;
                 }
                 Ok(_) => {}
@@ -93,9 +120,36 @@ pub fn spawn_outbox(state: AppState) -> JoinHandle<()> {
             tokio::select! {
                 _ = outbox.wake.notified() => {}
                 _ = tokio::time::sleep(outbox.poll) => {}
+                _ = stopped(&mut stopping) => {}
             }
         }
-    })
+        tracing::info!("outbox: stopped");
+    });
+    OutboxWorker { stop, task }
+}
+
+/// Resolves once shutdown has begun (or the handle is gone).
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Waits for every delivery of a batch. Once shutdown begins, waits at most `grace` more, then cuts off what is
+/// still running: those rows stay leased (see the module doc).
+async fn finish_batch(batch: &mut JoinSet<()>, stopping: &mut watch::Receiver<bool>, grace: Duration) {
+    loop {
+        tokio::select! {
+            next = batch.join_next() => if next.is_none() { return },
+            _ = stopped(stopping) => break,
+        }
+    }
+    let finished = tokio::time::timeout(grace, async { while batch.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        tracing::warn!(
+            deliveries = batch.len(),
+            "outbox: cut off at shutdown; their rows stay leased until the lease runs out"
+        );
+        batch.shutdown().await;
+    }
 }
 
 /// What a failed `start_instance` means for the request.

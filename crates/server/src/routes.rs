@@ -89,6 +89,8 @@ fn code_of(code: &str) -> Result<&str, AppError> {
 fn code_rejected(e: dingtalk_client::Error) -> AppError {
     match e.api_code() {
         Some("40078" | "invalidAuthCode") => AppError::AuthCodeInvalid,
+        // The code is good but its owner is no longer in the organisation (they left after it was minted).
+        Some("60121") => AppError::NotAMember,
         _ => e.into(),
     }
 }
@@ -98,6 +100,7 @@ fn code_rejected(e: dingtalk_client::Error) -> AppError {
     (status = 201, body = Session),
     (status = 400, body = ApiError, description = "no code, or not JSON"),
     (status = 401, body = ApiError, description = "`auth_code_invalid`: the code was used or has expired"),
+    (status = 403, body = ApiError, description = "`not_a_member`: the person is no longer in the organisation"),
     (status = 502, body = ApiError, description = "`app_not_found`, `permission_missing` or `ding_talk_rejected`"),
     (status = 503, body = ApiError, description = "DingTalk did not answer"),
 ))]

@@ -2,59 +2,17 @@
 //! session (the phone) opens on another session of the same user (the PC), and nobody else's.
 
 use api_types::form::{FieldValue, FormValues};
-use api_types::{ApiError, Draft, ErrorCode, Session};
-use clap::Parser;
-use dingtalk_emulator::Emulator;
+use api_types::{ApiError, Draft, ErrorCode};
 use reqwest::StatusCode;
 use serde_json::json;
 use shenpi_server::drafts::{MAX_DRAFTS_PER_USER, MAX_VALUES_BYTES};
-use shenpi_server::{AppState, Config};
 
 mod common;
 
-use common::db::TestDb;
+use common::{Harness, start};
 
-struct Harness {
-    emu: Emulator,
-    base: String,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _server: common::Running,
-    _db: TestDb,
-}
-
-async fn start() -> Harness {
-    let db = TestDb::sqlite();
-    let emu = Emulator::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let org = emu.org();
-    let config = Config::try_parse_from([
-        "shenpi-server".to_owned(),
-        format!("--database-url={}", db.url),
-        format!("--dist-dir={}", dir.path().display()),
-        format!("--corp-id={}", org.corp.corp_id),
-        format!("--agent-id={}", org.app.agent_id),
-        format!("--app-key={}", org.app.app_key),
-        format!("--app-secret={}", org.app.app_secret),
-        format!("--oapi-url={}", emu.uri()),
-        format!("--api-url={}", emu.uri()),
-        format!("--login-url={}", emu.uri()),
-    ])
-    .unwrap();
-    let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
-    Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _dir: dir, _server: server, _db: db }
-}
-
+/// What these tests do on top of the common harness: the drafts routes, as one device (session) of a user.
 impl Harness {
-    /// A new session of `user_id` (one device), by a free-login code.
-    async fn device(&self, user_id: &str) -> String {
-        let code = self.emu.control().auth_code(user_id).await.unwrap();
-        let res = self.http.post(format!("{}/api/session", self.base)).json(&json!({ "authCode": code })).send().await;
-        let res = res.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        res.json::<Session>().await.unwrap().token
-    }
-
     fn url(&self, id: &str) -> String {
         format!("{}/api/drafts/{id}", self.base)
     }
@@ -102,8 +60,8 @@ async fn assert_api_error(res: reqwest::Response, status: StatusCode, code: Erro
 #[tokio::test]
 async fn a_draft_saved_on_the_phone_opens_on_the_pc() {
     let h = start().await;
-    let phone = h.device("zhangsan").await;
-    let pc = h.device("zhangsan").await;
+    let phone = h.session_for("zhangsan").await;
+    let pc = h.session_for("zhangsan").await;
     assert_ne!(phone, pc);
 
     let res = h.put(&phone, "0b9c3c0e-6a3f-4d5e-9f6a-2b7c8d9e0f1a", &body("出差北京", None)).await;
@@ -127,8 +85,8 @@ async fn a_draft_saved_on_the_phone_opens_on_the_pc() {
 #[tokio::test]
 async fn saving_over_a_newer_version_is_a_draft_conflict() {
     let h = start().await;
-    let phone = h.device("zhangsan").await;
-    let pc = h.device("zhangsan").await;
+    let phone = h.session_for("zhangsan").await;
+    let pc = h.session_for("zhangsan").await;
     assert_eq!(h.put(&phone, "draft-0001", &body("phone", None)).await.status(), StatusCode::CREATED);
     assert_eq!(h.put(&pc, "draft-0001", &body("pc", Some(1))).await.status(), StatusCode::OK);
 
@@ -148,8 +106,8 @@ async fn saving_over_a_newer_version_is_a_draft_conflict() {
 #[tokio::test]
 async fn another_users_draft_is_not_found() {
     let h = start().await;
-    let zhangsan = h.device("zhangsan").await;
-    let lisi = h.device("lisi").await;
+    let zhangsan = h.session_for("zhangsan").await;
+    let lisi = h.session_for("lisi").await;
     assert_eq!(h.put(&zhangsan, "draft-0001", &body("mine", None)).await.status(), StatusCode::CREATED);
 
     assert_api_error(h.get(&lisi, "draft-0001").await, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
@@ -165,8 +123,8 @@ async fn another_users_draft_is_not_found() {
 #[tokio::test]
 async fn deleting_a_draft_removes_it_from_every_device() {
     let h = start().await;
-    let phone = h.device("zhangsan").await;
-    let pc = h.device("zhangsan").await;
+    let phone = h.session_for("zhangsan").await;
+    let pc = h.session_for("zhangsan").await;
     h.put(&phone, "draft-0001", &body("a", None)).await;
     h.put(&phone, "draft-0002", &body("b", None)).await;
 
@@ -180,7 +138,7 @@ async fn deleting_a_draft_removes_it_from_every_device() {
 #[tokio::test]
 async fn drafts_list_the_most_recently_saved_first() {
     let h = start().await;
-    let token = h.device("zhangsan").await;
+    let token = h.session_for("zhangsan").await;
     for id in ["draft-cccc", "draft-aaaa", "draft-bbbb"] {
         assert_eq!(h.put(&token, id, &body(id, None)).await.status(), StatusCode::CREATED);
         // Saves are stamped in milliseconds; keep them apart.
@@ -199,7 +157,7 @@ async fn drafts_need_a_session_and_a_well_formed_id() {
     let res = h.http.put(h.url("draft-0001")).json(&body("x", None)).send().await.unwrap();
     assert_api_error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated).await;
 
-    let token = h.device("zhangsan").await;
+    let token = h.session_for("zhangsan").await;
     for bad in ["short", "has.dot.inside", &"x".repeat(65)] {
         assert_api_error(h.put(&token, bad, &body("x", None)).await, StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
             .await;
@@ -217,7 +175,7 @@ async fn drafts_need_a_session_and_a_well_formed_id() {
 #[tokio::test]
 async fn values_up_to_256_kib_are_kept_and_larger_ones_refused() {
     let h = start().await;
-    let token = h.device("zhangsan").await;
+    let token = h.session_for("zhangsan").await;
     // The values' JSON is `{"t":{"type":"text","value":"…"}}`: 32 bytes around the text.
     let fits = FormValues::new().with("t", FieldValue::Text("x".repeat(MAX_VALUES_BYTES - 32)));
     assert_eq!(serde_json::to_vec(&fits).unwrap().len(), MAX_VALUES_BYTES);
@@ -240,7 +198,7 @@ async fn values_up_to_256_kib_are_kept_and_larger_ones_refused() {
 #[tokio::test]
 async fn the_fifty_first_draft_is_refused_with_a_clear_message() {
     let h = start().await;
-    let token = h.device("zhangsan").await;
+    let token = h.session_for("zhangsan").await;
     for i in 0..MAX_DRAFTS_PER_USER {
         assert_eq!(h.put(&token, &format!("draft-{i:04}"), &body("x", None)).await.status(), StatusCode::CREATED);
     }
@@ -250,6 +208,6 @@ async fn the_fifty_first_draft_is_refused_with_a_clear_message() {
     assert_eq!(h.list(&token).await.len(), MAX_DRAFTS_PER_USER);
     // Saving one of the fifty still works, and another user is not affected.
     assert_eq!(h.put(&token, "draft-0000", &body("y", Some(1))).await.status(), StatusCode::OK);
-    let lisi = h.device("lisi").await;
+    let lisi = h.session_for("lisi").await;
     assert_eq!(h.put(&lisi, "draft-over", &body("x", None)).await.status(), StatusCode::CREATED);
 }

@@ -166,3 +166,41 @@ async fn a_configured_token_guards_metrics() {
     assert_eq!(right.status(), StatusCode::OK);
     parse(&right.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn the_outbox_depth_and_the_age_of_its_oldest_row_are_read_at_scrape_time() {
+    let h = start_with(&["--outbox-poll-ms=50".to_owned(), "--outbox-backoff-ms=100".to_owned()]).await;
+    let empty = h.metrics().await;
+    assert_eq!((empty["shenpi_outbox_rows"], empty["shenpi_outbox_oldest_age_seconds"]), (0.0, 0.0));
+
+    // DingTalk is busy for every create call, so the request stays in the outbox, retried.
+    let busy =
+        FaultRule { method: Some("POST".into()), error_rate: 1.0, ..FaultRule::on("/v1.0/workflow/processInstances") };
+    h.emu.control().add_fault(&busy).await.unwrap();
+    let token = h.session_for("zhangsan").await;
+    let body = common::general_request("出差");
+    let res = h
+        .http
+        .post(format!("{}/api/requests", h.base))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "key-metrics-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "{}", res.text().await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let waiting = h.metrics().await;
+    assert_eq!(waiting["shenpi_outbox_rows"], 1.0);
+    let age = waiting["shenpi_outbox_oldest_age_seconds"];
+    assert!((1.0..30.0).contains(&age), "the row arrived about 1.2 s ago: {age}");
+
+    h.emu.control().clear_faults().await.unwrap();
+    for _ in 0..100 {
+        if h.metrics().await["shenpi_outbox_rows"] == 0.0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the outbox never emptied once DingTalk answered");
+}

@@ -8,7 +8,8 @@ use api_types::form::{FieldValue, FormValues};
 use api_types::{Draft, ErrorCode, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
 use shenpi_server::store::{
-    ActionBegin, ActionFate, ActionState, DraftSave, Fate, Inserted, NewAction, NewRequest, Store, StoreError,
+    ActionBegin, ActionFate, ActionState, DraftSave, Fate, Inserted, NewAction, NewRequest, OutboxStats, Store,
+    StoreError,
 };
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
@@ -42,6 +43,7 @@ scenarios!(
     touching_moves_last_use_but_not_the_absolute_end,
     touching_an_unknown_session_changes_nothing,
     deleting_ends_only_that_session,
+    deleting_a_users_sessions_ends_all_of_theirs_and_nobody_elses,
     a_new_login_refreshes_the_user_for_all_their_sessions,
     a_token_hash_is_never_stored_twice,
     sessions_survive_reopening_the_store,
@@ -50,6 +52,8 @@ scenarios!(
     a_claimed_row_is_leased_until_it_runs_out,
     a_retried_row_waits_until_due_and_remembers_an_unknown_outcome,
     finishing_records_the_fate_and_empties_the_outbox,
+    a_row_whose_lease_ran_out_comes_back_as_an_unknown_outcome,
+    outbox_stats_count_rows_and_date_the_oldest,
     // Drafts.
     a_saved_draft_reads_back_for_its_user_only,
     drafts_list_the_most_recently_saved_first,
@@ -135,6 +139,18 @@ async fn deleting_ends_only_that_session(db: TestDb) {
     assert_eq!(store.session("laptop").await.unwrap().expect("the other session").user, zhangsan());
     // Deleting again is not an error: expiry and logout may race.
     store.delete_session("phone").await.unwrap();
+}
+
+async fn deleting_a_users_sessions_ends_all_of_theirs_and_nobody_elses(db: TestDb) {
+    let store = db.open().await;
+    store.create_session("phone", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store.create_session("laptop", &zhangsan(), NOW, FAR_END).await.unwrap();
+    store.create_session("lisi-phone", &lisi(), NOW, FAR_END).await.unwrap();
+    assert_eq!(store.delete_user_sessions("zhangsan").await.unwrap(), 2);
+    assert_eq!(store.session("phone").await.unwrap(), None);
+    assert_eq!(store.session("laptop").await.unwrap(), None);
+    assert_eq!(store.session("lisi-phone").await.unwrap().expect("lisi's session").user, lisi());
+    assert_eq!(store.delete_user_sessions("zhangsan").await.unwrap(), 0, "nothing left to delete");
 }
 
 async fn a_new_login_refreshes_the_user_for_all_their_sessions(db: TestDb) {
@@ -254,6 +270,34 @@ async fn finishing_records_the_fate_and_empties_the_outbox(db: TestDb) {
     assert!(store.claim_outbox(MS + 3_600_000, MS + 7_200_000, 10).await.unwrap().is_empty());
     assert!(store.instance_taken("inst-1").await.unwrap());
     assert!(!store.instance_taken("inst-2").await.unwrap());
+}
+
+async fn a_row_whose_lease_ran_out_comes_back_as_an_unknown_outcome(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    let first = store.claim_outbox(MS, MS + 60_000, 10).await.unwrap();
+    assert_eq!(first.iter().map(|j| j.unknown_outcome).collect::<Vec<_>>(), [false], "a fresh row was never sent");
+    // The worker stopped mid-delivery: no retry, no finish, the lease runs out.
+    let again = store.claim_outbox(MS + 60_000, MS + 120_000, 10).await.unwrap();
+    assert_eq!(again.iter().map(|j| (j.attempts, j.unknown_outcome)).collect::<Vec<_>>(), [(0, true)]);
+    // A row put back by a retry is not mistaken for one cut off.
+    store.insert_request(&new_request("r2", "key-0002")).await.unwrap();
+    store.claim_outbox(MS + 120_000, MS + 180_000, 10).await.unwrap();
+    store.retry_outbox("r2", MS + 120_000, 1, false).await.unwrap();
+    let jobs = store.claim_outbox(MS + 130_000, MS + 190_000, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| (j.request_id.as_str(), j.unknown_outcome)).collect::<Vec<_>>(), [("r2", false)]);
+}
+
+async fn outbox_stats_count_rows_and_date_the_oldest(db: TestDb) {
+    let store = store_with_user(&db).await;
+    assert_eq!(store.outbox_stats().await.unwrap(), OutboxStats { rows: 0, oldest_created_at: None });
+    store.insert_request(&NewRequest { created_at: MS + 5, ..new_request("r1", "key-0001") }).await.unwrap();
+    store.insert_request(&NewRequest { created_at: MS + 9, ..new_request("r2", "key-0002") }).await.unwrap();
+    store.claim_outbox(MS + 10, MS + 60_000, 1).await.unwrap();
+    assert_eq!(store.outbox_stats().await.unwrap(), OutboxStats { rows: 2, oldest_created_at: Some(MS + 5) });
+    let delivered = Fate::Delivered { instance_id: "inst-1".into(), state: RequestState::Running };
+    store.finish_outbox("r1", &delivered, MS + 20).await.unwrap();
+    assert_eq!(store.outbox_stats().await.unwrap(), OutboxStats { rows: 1, oldest_created_at: Some(MS + 9) });
 }
 
 /// A draft save of a 报销-like form.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use api_types::form::{FieldErrorCode, FieldValue, FormValues};
+use api_types::form::{FieldErrorCode, FormValues};
 use api_types::{
     ApiError, ApprovalMode, ApprovalStep, ErrorCode, RequestState, Session, SubmitRequest, SubmittedRequest,
 };
@@ -16,6 +16,7 @@ use shenpi_server::{AppState, Config};
 mod common;
 
 use common::db::TestDb;
+use common::general_request as general;
 
 const GENERAL: &str = "PROC-EMU-GENERAL";
 const CREATE_PATH: &str = "/v1.0/workflow/processInstances";
@@ -55,20 +56,6 @@ async fn start_on(db: TestDb) -> Harness {
     .unwrap();
     let server = common::serve(AppState::from_config(&config).await.unwrap()).await;
     Harness { emu, base: server.base.clone(), http: reqwest::Client::new(), _server: server, _db: db }
-}
-
-/// A valid 通用审批 whose subject is `subject`.
-fn general(subject: &str) -> SubmitRequest {
-    SubmitRequest {
-        process_code: GENERAL.into(),
-        dept_id: None,
-        values: FormValues::new()
-            .with("TextField-NPVG29PY", FieldValue::Text(subject.into()))
-            .with("TextareaField-3T6NCAZ7", FieldValue::Text("请批准。".into())),
-        approvers: None,
-        cc: None,
-        picks: None,
-    }
 }
 
 impl Harness {

@@ -54,6 +54,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// How many sessions are still usable at `now`: not past `expires_at`, and used since `seen_since`.
     async fn count_active_sessions(&self, now: i64, seen_since: i64) -> Result<u64, StoreError>;
+    /// Deletes every session of a user (they left the organisation); how many there were.
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
 
     // Approval requests and their outbox.
 
@@ -63,6 +65,8 @@ pub trait Store: Send + Sync + 'static {
     /// A request by id.
     async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError>;
     /// Claims up to `limit` outbox rows due at `now` (Unix ms) whose lease is free, leasing them until `lease_until`.
+    /// A row whose earlier lease ran out (a worker stopped mid-delivery) comes back with `unknown_outcome` set: its
+    /// send may have reached DingTalk.
     async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError>;
     /// Puts a claimed row back, due at `due_at`, after `attempts` tries; `unknown_outcome` when the last send may
     /// have reached DingTalk.
@@ -77,6 +81,8 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_outbox(&self, request_id: &str, fate: &Fate, now: i64) -> Result<(), StoreError>;
     /// Whether a request already holds this DingTalk instance.
     async fn instance_taken(&self, instance_id: &str) -> Result<bool, StoreError>;
+    /// How many rows the outbox holds, and when the request of the oldest arrived.
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
 
     // Drafts: forms a user started, kept per user so that every device of theirs sees them.
 
@@ -305,6 +311,15 @@ pub struct OutboxJob {
     pub attempts: i64,
     /// Whether an earlier send may have reached DingTalk.
     pub unknown_outcome: bool,
+}
+
+/// The outbox at a glance: [`Store::outbox_stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Rows waiting for delivery, leased or not.
+    pub rows: u64,
+    /// When the request of the oldest row arrived, Unix ms; `None` when the outbox is empty.
+    pub oldest_created_at: Option<i64>,
 }
 
 /// How a request's delivery ended.

@@ -9,7 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, action_fate_columns, action_of_row};
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{
-    Fate, Inserted, NewRequest, OutboxJob, Store, StoreError, StoredRequest, StoredSession, fate_columns,
+    Fate, Inserted, NewRequest, OutboxJob, OutboxStats, Store, StoreError, StoredRequest, StoredSession, fate_columns,
     parse_failure, parse_state,
 };
 
@@ -118,6 +118,11 @@ impl Store for SqliteStore {
         let count: i64 = sqlx::query_scalar(sql).bind(now).bind(seen_since).fetch_one(&self.pool).await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
     async fn insert_request(&self, r: &NewRequest) -> Result<Inserted, StoreError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
@@ -162,7 +167,9 @@ impl Store for SqliteStore {
     async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError> {
         // SQLite runs one writer at a time, so the UPDATE's subquery cannot race another claim.
         let rows = sqlx::query(
-            "UPDATE outbox SET locked_until = ? WHERE request_id IN (
+            "UPDATE outbox SET locked_until = ?,
+               unknown_outcome = CASE WHEN locked_until IS NULL THEN unknown_outcome ELSE 1 END
+             WHERE request_id IN (
                SELECT request_id FROM outbox WHERE due_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
                ORDER BY due_at LIMIT ?)
              RETURNING request_id, attempts, unknown_outcome",
@@ -238,6 +245,13 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        let sql = "SELECT COUNT(*) AS rows_, MIN(r.created_at) AS oldest FROM outbox o JOIN requests r ON r.id = o.request_id";
+        let row = sqlx::query(sql).fetch_one(&self.pool).await?;
+        let rows: i64 = row.try_get("rows_")?;
+        Ok(OutboxStats { rows: u64::try_from(rows).unwrap_or(0), oldest_created_at: row.try_get("oldest")? })
     }
 
     async fn drafts(&self, user_id: &str) -> Result<Vec<Draft>, StoreError> {

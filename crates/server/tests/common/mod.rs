@@ -11,25 +11,37 @@ use api_types::{ApiError, ErrorCode};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, app, run, spawn_outbox};
+use shenpi_server::{AppState, Config, OutboxWorker, app, run, spawn_outbox};
 
-/// A server running in the background until the returned sender is dropped.
+/// A server running in the background until [`Running::shutdown`] or until it is dropped.
 pub struct Running {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker: OutboxWorker,
+}
+
+impl Running {
+    /// Shuts down as `main` does on SIGTERM: stops accepting, lets requests in flight finish, and stops the outbox
+    /// worker within its grace period.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let (served, ()) = tokio::join!(self.server, self.worker.shutdown());
+        served.unwrap().unwrap();
+    }
 }
 
 /// Serves `state` on a random loopback port, with its outbox worker.
 pub async fn serve(state: AppState) -> Running {
-    spawn_outbox(state.clone());
+    let worker = spawn_outbox(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(run(listener, app(state), async {
-        let _ = rx.await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(run(listener, app(state), async {
+        let _ = stopped.await;
     }));
-    Running { base, _stop: tx }
+    Running { base, stop, server, worker }
 }
 
 /// A server over a temporary SQLite file and dist folder, configured for the emulator it runs against.
@@ -37,6 +49,8 @@ pub struct Harness {
     pub emu: Emulator,
     pub base: String,
     pub http: reqwest::Client,
+    /// The server's state, for calling what no route reaches (event handlers).
+    pub state: AppState,
     _dir: tempfile::TempDir,
     _server: Running,
     _db: db::TestDb,
@@ -58,9 +72,18 @@ pub async fn start_on(test_db: db::TestDb, extra: &[String]) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     write_dist(&dist);
-    let db = test_db.url.clone();
+    let config = config_for(&emu, &test_db.url, &dist, extra);
+    let state = AppState::from_config(&config).await.unwrap();
+    let server = serve(state.clone()).await;
+    let http = reqwest::Client::new();
+    Harness { emu, base: server.base.clone(), http, state, _dir: dir, _server: server, _db: test_db }
+}
+
+/// The configuration of a server over the database at `db` talking to `emu`, serving the app from `dist`, with
+/// these `--flag=value` arguments instead of the defaults for the same flags.
+pub fn config_for(emu: &Emulator, db: &str, dist: &Path, extra: &[String]) -> Config {
     let org = emu.org();
-    let config = Config::try_parse_from(
+    Config::try_parse_from(
         [
             "shenpi-server".to_owned(),
             format!("--database-url={db}"),
@@ -77,10 +100,7 @@ pub async fn start_on(test_db: db::TestDb, extra: &[String]) -> Harness {
         .filter(|default| !extra.iter().any(|e| e.split('=').next() == default.split('=').next()))
         .chain(extra.iter().cloned()),
     )
-    .unwrap();
-    let server = serve(AppState::from_config(&config).await.unwrap()).await;
-    let http = reqwest::Client::new();
-    Harness { emu, base: server.base.clone(), http, _dir: dir, _server: server, _db: test_db }
+    .unwrap()
 }
 
 fn write_dist(dist: &Path) {
@@ -89,6 +109,21 @@ fn write_dist(dist: &Path) {
     std::fs::write(dist.join("shenpi-abc_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("shenpi-abc.js"), "export default 1;").unwrap();
     std::fs::write(dist.join("style-abc.css"), "body{}").unwrap();
+}
+
+/// A valid 通用审批 (the seeded `PROC-EMU-GENERAL`) whose subject is `subject`.
+pub fn general_request(subject: &str) -> api_types::SubmitRequest {
+    use api_types::form::{FieldValue, FormValues};
+    api_types::SubmitRequest {
+        process_code: "PROC-EMU-GENERAL".into(),
+        dept_id: None,
+        values: FormValues::new()
+            .with("TextField-NPVG29PY", FieldValue::Text(subject.into()))
+            .with("TextareaField-3T6NCAZ7", FieldValue::Text("请批准。".into())),
+        approvers: None,
+        cc: None,
+        picks: None,
+    }
 }
 
 /// Checks that `res` is the common error body with `code`, under `status`.
