@@ -103,6 +103,8 @@ async fn calls(h: &Harness, path: &str) -> u64 {
 
 const EXECUTE: &str = "/v1.0/workflow/processInstances/execute";
 const COMMENT: &str = "/v1.0/workflow/processInstances/comments";
+const REDIRECT: &str = "/v1.0/workflow/tasks/redirect";
+const USER_GET: &str = "/topapi/v2/user/get";
 
 struct World {
     h: Harness,
@@ -400,4 +402,30 @@ async fn a_comment_that_times_out_before_dingtalk_took_it_is_posted_once_on_the_
     assert_eq!(calls(&w.h, COMMENT).await, 1);
     let d = detail(&w.h, &w.originator, &w.id).await;
     assert_eq!(d.timeline.iter().filter(|e| e.kind == TimelineKind::Commented).count(), 1);
+}
+
+#[tokio::test]
+async fn a_transfer_to_someone_outside_the_organisation_or_to_oneself_is_refused_without_reaching_dingtalk() {
+    let w = world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let transfer = |to: &str| json!({"action": "transfer", "taskId": task, "toUserId": to});
+    let lookups = calls(&w.h, USER_GET).await;
+    for (key, to) in [("transfer-nobody", "nobody-here"), ("transfer-former", "former01")] {
+        let res = act(&w.h, &w.approver, &w.id, key, &transfer(to)).await;
+        assert_api_error(res, StatusCode::BAD_REQUEST, ErrorCode::TransferTargetInvalid).await;
+    }
+    assert_eq!(calls(&w.h, USER_GET).await, lookups + 2, "one lookup per transfer");
+    // Oneself is refused from the instance alone, as DingTalk's app refuses it.
+    let res = act(&w.h, &w.approver, &w.id, "transfer-myself", &transfer(APPROVER)).await;
+    assert_api_error(res, StatusCode::BAD_REQUEST, ErrorCode::TransferTargetInvalid).await;
+    assert_eq!(calls(&w.h, USER_GET).await, lookups + 2);
+    assert_eq!(calls(&w.h, REDIRECT).await, 0);
+    // Nothing was recorded: the task is still the approver's, and a valid transfer (to the originator, whom
+    // DingTalk lets approve) goes through, even under a key a refused try used.
+    let d = detail(&w.h, &w.approver, &w.id).await;
+    assert_eq!(task_of(&d, APPROVER), task);
+    act_ok(&w.h, &w.approver, &w.id, "transfer-nobody", &transfer(ORIGINATOR)).await;
+    assert_eq!(calls(&w.h, REDIRECT).await, 1);
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    assert!(d.pending.iter().any(|t| t.approver.user_id == ORIGINATOR), "{:?}", d.pending);
 }
