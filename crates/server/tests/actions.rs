@@ -103,6 +103,7 @@ async fn calls(h: &Harness, path: &str) -> u64 {
 
 const EXECUTE: &str = "/v1.0/workflow/processInstances/execute";
 const COMMENT: &str = "/v1.0/workflow/processInstances/comments";
+const TERMINATE: &str = "/v1.0/workflow/processInstances/terminate";
 const REDIRECT: &str = "/v1.0/workflow/tasks/redirect";
 const USER_GET: &str = "/topapi/v2/user/get";
 
@@ -428,4 +429,26 @@ async fn a_transfer_to_someone_outside_the_organisation_or_to_oneself_is_refused
     assert_eq!(calls(&w.h, REDIRECT).await, 1);
     let d = detail(&w.h, &w.originator, &w.id).await;
     assert!(d.pending.iter().any(|t| t.approver.user_id == ORIGINATOR), "{:?}", d.pending);
+}
+
+#[tokio::test]
+async fn a_transfer_or_revoke_that_commits_then_times_out_is_found_done_on_the_retry() {
+    let w = impatient_world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let transfer = json!({"action": "transfer", "taskId": task, "toUserId": STRANGER});
+    commit_then_time_out_next(&w.h, REDIRECT).await;
+    let res = act(&w.h, &w.approver, &w.id, "transfer-timeout", &transfer).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    act_ok(&w.h, &w.approver, &w.id, "transfer-timeout", &transfer).await;
+    assert_eq!(calls(&w.h, REDIRECT).await, 1);
+    assert!(task_of(&detail(&w.h, &w.stranger, &w.id).await, STRANGER) != task);
+
+    w.h.emu.control().advance_clock(Duration::from_secs(16)).await.unwrap();
+    let revoke = json!({"action": "revoke"});
+    commit_then_time_out_next(&w.h, TERMINATE).await;
+    let res = act(&w.h, &w.originator, &w.id, "revoke-timeout", &revoke).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    act_ok(&w.h, &w.originator, &w.id, "revoke-timeout", &revoke).await;
+    assert_eq!(calls(&w.h, TERMINATE).await, 1);
+    assert_eq!(detail(&w.h, &w.originator, &w.id).await.status, InstanceStatus::Revoked);
 }
