@@ -13,6 +13,9 @@
 //! the same key is `idempotency_conflict`; a different action on a task already acted on is `task_done`. A send
 //! that surely did not reach DingTalk forgets the record (the key can be tried again); a send whose outcome is
 //! unknown (a timeout) leaves it pending, and the next try looks the instance up before sending again.
+//!
+//! A transfer is checked before it is recorded, as DingTalk's app checks it: not to the approver themselves, not to
+//! someone already approving the step, and only to an active member of the organisation (one `user/get`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -110,6 +113,9 @@ pub async fn act(
             Some((stored, same_key)) => replay(&state, stored, &hash, same_key).await,
             None => Err(refused),
         };
+    }
+    if let InstanceAction::Transfer { task_id, to_user_id, .. } = &action {
+        check_transfer_target(&state, &instance, *task_id, to_user_id).await?;
     }
     let created_at = now_ms();
     let new = NewAction {
@@ -242,6 +248,34 @@ fn allowed(instance: &Instance, action: &InstanceAction, user_id: &str) -> Resul
             Err(refusal(ErrorCode::TaskDone, "the approval has already ended"))
         }
         _ => Ok(()),
+    }
+}
+
+/// Refuses, before anything is recorded or sent, a transfer DingTalk's app would not offer: to the approver
+/// themselves, to someone already approving the same step, or to anyone who is not an active member of the
+/// organisation (looked up with one `user/get`, since shenpi's users table knows only people who logged in).
+async fn check_transfer_target(
+    state: &AppState,
+    instance: &Instance,
+    task_id: i64,
+    to_user_id: &str,
+) -> Result<(), AppError> {
+    let invalid = |message: &str| refusal(ErrorCode::TransferTargetInvalid, message);
+    let task = instance.tasks.iter().find(|t| t.task_id == task_id);
+    if task.is_some_and(|t| t.user_id == to_user_id) {
+        return Err(invalid("a task cannot be transferred to its own approver"));
+    }
+    let step = task.and_then(|t| t.activity_id.as_deref());
+    if step.is_some() && instance.running_tasks().any(|t| t.user_id == to_user_id && t.activity_id.as_deref() == step) {
+        return Err(invalid("that person already approves this step"));
+    }
+    match state.dingtalk.user().get(to_user_id).await {
+        Ok(user) if user.active => Ok(()),
+        Ok(_) => Err(invalid("that person has not activated DingTalk")),
+        Err(e) if matches!(e.api_code(), Some("33012" | "60121" | "40003")) => {
+            Err(invalid("no one in the organisation has that userid"))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 mod common;
 
 use common::{Harness, assert_api_error};
+use dingtalk_emulator::limits::FaultRule;
 
 const ORIGINATOR: &str = "zhangsan";
 const APPROVER: &str = "lisi";
@@ -101,6 +102,10 @@ async fn calls(h: &Harness, path: &str) -> u64 {
 }
 
 const EXECUTE: &str = "/v1.0/workflow/processInstances/execute";
+const COMMENT: &str = "/v1.0/workflow/processInstances/comments";
+const TERMINATE: &str = "/v1.0/workflow/processInstances/terminate";
+const REDIRECT: &str = "/v1.0/workflow/tasks/redirect";
+const USER_GET: &str = "/topapi/v2/user/get";
 
 struct World {
     h: Harness,
@@ -112,7 +117,12 @@ struct World {
 }
 
 async fn world() -> World {
-    let h = common::start().await;
+    world_with(&[]).await
+}
+
+/// A [`World`] whose server gets these arguments.
+async fn world_with(extra: &[String]) -> World {
+    let h = common::start_with(extra).await;
     let originator = h.session_for(ORIGINATOR).await;
     let approver = h.session_for(APPROVER).await;
     let cc = h.session_for(CC).await;
@@ -297,4 +307,148 @@ async fn a_double_tap_reaches_dingtalk_once_with_the_same_key_or_a_new_one() {
     assert_eq!(calls(&w.h, EXECUTE).await, 1);
     let d = detail(&w.h, &w.originator, &w.id).await;
     assert_eq!(d.timeline.iter().filter(|e| e.kind == TimelineKind::Executed).count(), 1);
+}
+
+/// A world whose server gives DingTalk 1 s before it stops waiting.
+async fn impatient_world() -> World {
+    world_with(&["--dingtalk-timeout-ms=1000".to_owned()]).await
+}
+
+/// Makes the next POST to `path` carry the call out, then hold its answer past the server's 1 s timeout and drop
+/// it: the server cannot know the action was done.
+async fn commit_then_time_out_next(h: &Harness, path: &str) {
+    let rule = FaultRule {
+        method: Some("POST".into()),
+        commit_then_timeout_ms: Some(3_000),
+        times: Some(1),
+        ..FaultRule::on(path)
+    };
+    h.emu.control().add_fault(&rule).await.unwrap();
+}
+
+/// Makes the next POST to `path` wait past the server's 1 s timeout before DingTalk even looks at it; the server
+/// gives up first, so the call is never carried out.
+async fn time_out_before_next(h: &Harness, path: &str) {
+    let rule = FaultRule { method: Some("POST".into()), latency_ms: 3_000, times: Some(1), ..FaultRule::on(path) };
+    h.emu.control().add_fault(&rule).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_approval_that_commits_then_times_out_answers_503_and_the_retry_finds_it_done_without_sending_again() {
+    let w = impatient_world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let approve = json!({"action": "approve", "taskId": task, "remark": "同意"});
+    commit_then_time_out_next(&w.h, EXECUTE).await;
+    let res = act(&w.h, &w.approver, &w.id, "timeout-key-1", &approve).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    assert_eq!(calls(&w.h, EXECUTE).await, 1, "DingTalk carried the approval out");
+
+    let done = act_ok(&w.h, &w.approver, &w.id, "timeout-key-1", &approve).await;
+    assert_eq!((done.action, done.task_id), (ActionKind::Approve, Some(task)));
+    // A double tap with a new key after the timeout gets the same answer.
+    assert_eq!(act_ok(&w.h, &w.approver, &w.id, "timeout-key-2", &approve).await, done);
+    assert_eq!(calls(&w.h, EXECUTE).await, 1, "the retries looked the task up instead of executing it again");
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    assert_eq!(d.status, InstanceStatus::Approved);
+    assert_eq!(d.timeline.iter().filter(|e| e.kind == TimelineKind::Executed).count(), 1);
+}
+
+#[tokio::test]
+async fn an_approval_that_times_out_before_dingtalk_took_it_is_sent_once_on_the_retry() {
+    let w = impatient_world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let approve = json!({"action": "approve", "taskId": task});
+    time_out_before_next(&w.h, EXECUTE).await;
+    let res = act(&w.h, &w.approver, &w.id, "slow-key-1", &approve).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    assert_eq!(calls(&w.h, EXECUTE).await, 0, "the slow call never reached the approval engine");
+    assert_eq!(detail(&w.h, &w.originator, &w.id).await.status, InstanceStatus::Running);
+
+    act_ok(&w.h, &w.approver, &w.id, "slow-key-1", &approve).await;
+    // Let the abandoned call, had it lived on, land before counting.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(calls(&w.h, EXECUTE).await, 1);
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    assert_eq!(d.status, InstanceStatus::Approved);
+    assert_eq!(d.timeline.iter().filter(|e| e.kind == TimelineKind::Executed).count(), 1);
+}
+
+#[tokio::test]
+async fn a_comment_that_commits_then_times_out_is_found_on_the_retry_and_not_posted_twice() {
+    let w = impatient_world().await;
+    let comment = json!({"action": "comment", "text": "请尽快处理"});
+    commit_then_time_out_next(&w.h, COMMENT).await;
+    let res = act(&w.h, &w.cc, &w.id, "comment-timeout-1", &comment).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    assert_eq!(calls(&w.h, COMMENT).await, 1);
+
+    let done = act_ok(&w.h, &w.cc, &w.id, "comment-timeout-1", &comment).await;
+    assert_eq!((done.action, done.task_id), (ActionKind::Comment, None));
+    assert_eq!(calls(&w.h, COMMENT).await, 1, "the retry found the comment instead of posting it again");
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    let comments: Vec<_> = d.timeline.iter().filter(|e| e.kind == TimelineKind::Commented).collect();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+}
+
+#[tokio::test]
+async fn a_comment_that_times_out_before_dingtalk_took_it_is_posted_once_on_the_retry() {
+    let w = impatient_world().await;
+    let comment = json!({"action": "comment", "text": "补充说明"});
+    time_out_before_next(&w.h, COMMENT).await;
+    let res = act(&w.h, &w.cc, &w.id, "comment-slow-1", &comment).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+
+    act_ok(&w.h, &w.cc, &w.id, "comment-slow-1", &comment).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(calls(&w.h, COMMENT).await, 1);
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    assert_eq!(d.timeline.iter().filter(|e| e.kind == TimelineKind::Commented).count(), 1);
+}
+
+#[tokio::test]
+async fn a_transfer_to_someone_outside_the_organisation_or_to_oneself_is_refused_without_reaching_dingtalk() {
+    let w = world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let transfer = |to: &str| json!({"action": "transfer", "taskId": task, "toUserId": to});
+    let lookups = calls(&w.h, USER_GET).await;
+    for (key, to) in [("transfer-nobody", "nobody-here"), ("transfer-former", "former01")] {
+        let res = act(&w.h, &w.approver, &w.id, key, &transfer(to)).await;
+        assert_api_error(res, StatusCode::BAD_REQUEST, ErrorCode::TransferTargetInvalid).await;
+    }
+    assert_eq!(calls(&w.h, USER_GET).await, lookups + 2, "one lookup per transfer");
+    // Oneself is refused from the instance alone, as DingTalk's app refuses it.
+    let res = act(&w.h, &w.approver, &w.id, "transfer-myself", &transfer(APPROVER)).await;
+    assert_api_error(res, StatusCode::BAD_REQUEST, ErrorCode::TransferTargetInvalid).await;
+    assert_eq!(calls(&w.h, USER_GET).await, lookups + 2);
+    assert_eq!(calls(&w.h, REDIRECT).await, 0);
+    // Nothing was recorded: the task is still the approver's, and a valid transfer (to the originator, whom
+    // DingTalk lets approve) goes through, even under a key a refused try used.
+    let d = detail(&w.h, &w.approver, &w.id).await;
+    assert_eq!(task_of(&d, APPROVER), task);
+    act_ok(&w.h, &w.approver, &w.id, "transfer-nobody", &transfer(ORIGINATOR)).await;
+    assert_eq!(calls(&w.h, REDIRECT).await, 1);
+    let d = detail(&w.h, &w.originator, &w.id).await;
+    assert!(d.pending.iter().any(|t| t.approver.user_id == ORIGINATOR), "{:?}", d.pending);
+}
+
+#[tokio::test]
+async fn a_transfer_or_revoke_that_commits_then_times_out_is_found_done_on_the_retry() {
+    let w = impatient_world().await;
+    let task = task_of(&detail(&w.h, &w.approver, &w.id).await, APPROVER);
+    let transfer = json!({"action": "transfer", "taskId": task, "toUserId": STRANGER});
+    commit_then_time_out_next(&w.h, REDIRECT).await;
+    let res = act(&w.h, &w.approver, &w.id, "transfer-timeout", &transfer).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    act_ok(&w.h, &w.approver, &w.id, "transfer-timeout", &transfer).await;
+    assert_eq!(calls(&w.h, REDIRECT).await, 1);
+    assert!(task_of(&detail(&w.h, &w.stranger, &w.id).await, STRANGER) != task);
+
+    w.h.emu.control().advance_clock(Duration::from_secs(16)).await.unwrap();
+    let revoke = json!({"action": "revoke"});
+    commit_then_time_out_next(&w.h, TERMINATE).await;
+    let res = act(&w.h, &w.originator, &w.id, "revoke-timeout", &revoke).await;
+    assert_api_error(res, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::DingTalkUnavailable).await;
+    act_ok(&w.h, &w.originator, &w.id, "revoke-timeout", &revoke).await;
+    assert_eq!(calls(&w.h, TERMINATE).await, 1);
+    assert_eq!(detail(&w.h, &w.originator, &w.id).await.status, InstanceStatus::Revoked);
 }
