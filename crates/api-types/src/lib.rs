@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 pub mod form;
+pub mod inbox;
+pub use inbox::{InboxBox, InboxCounts, InboxItem, InboxPage, InboxPerson};
 
 /// `GET /api/health`: the server is up and can reach its database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

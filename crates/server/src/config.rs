@@ -55,6 +55,17 @@ pub struct Config {
     /// How often the outbox worker looks for due rows when not woken, in ms.
     #[arg(long, env = "SHENPI_OUTBOX_POLL_MS", default_value_t = 1_000)]
     pub outbox_poll_ms: u64,
+    /// DingTalk calls per minute the inbox backfill may make (re-reading quiet instances, finding missed ones);
+    /// 0 turns it off. A standard-edition org has 5,000 calls a month in all, so keep this small.
+    #[arg(long, env = "SHENPI_BACKFILL_CALLS_PER_MIN", default_value_t = 6)]
+    pub backfill_calls_per_min: u32,
+    /// Seconds without news after which the backfill reads an instance again; also the time between its rounds of
+    /// looking for instances the index never heard of.
+    #[arg(long, env = "SHENPI_BACKFILL_QUIET_SECS", default_value_t = 3_600)]
+    pub backfill_quiet_secs: u64,
+    /// Days back the backfill looks for instances the index never heard of (DingTalk allows at most 120).
+    #[arg(long, env = "SHENPI_BACKFILL_WINDOW_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub backfill_window_days: u64,
 }
 
 /// A string that never shows in `Debug` output.

@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
     // xtask and the e2e suite read this line to learn the address.
     println!("shenpi-server listening on http://{}", listener.local_addr()?);
     shenpi_server::spawn_outbox(state.clone());
+    shenpi_server::spawn_backfill(state.clone());
     run(listener, app(state), shutdown_signal()).await?;
     Ok(())
 }

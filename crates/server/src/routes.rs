@@ -51,7 +51,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(jsapi_signature))
         .routes(routes!(crate::requests::submit))
         .routes(routes!(crate::requests::get_request))
-        .merge(crate::drafts::router());
+        .merge(crate::drafts::router())
+        .merge(crate::inbox::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 

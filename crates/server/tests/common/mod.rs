@@ -11,7 +11,7 @@ use api_types::{ApiError, ErrorCode};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, app, run, spawn_outbox};
+use shenpi_server::{AppState, Config, app, run, spawn_backfill, spawn_outbox};
 
 /// A server running in the background until the returned sender is dropped.
 pub struct Running {
@@ -20,9 +20,10 @@ pub struct Running {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// Serves `state` on a random loopback port, with its outbox worker.
+/// Serves `state` on a random loopback port, with its outbox worker and inbox backfill.
 pub async fn serve(state: AppState) -> Running {
     spawn_outbox(state.clone());
+    spawn_backfill(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
