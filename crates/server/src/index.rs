@@ -30,7 +30,9 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::events::StoredEvent;
 use crate::outbox::now_ms;
-use crate::store::{IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome, TaskState};
+use crate::store::{
+    FactSource, IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome, TaskState,
+};
 
 /// Pages of `instanceIds/query` read per template in one discovery round (20 ids each).
 const DISCOVERY_PAGES: usize = 10;
@@ -74,7 +76,7 @@ fn bare(instance_id: &str) -> InstanceFacts {
         created_at: 0,
         finished_at: None,
         search_text: String::new(),
-        refreshed: false,
+        source: FactSource::Event,
     }
 }
 
@@ -151,6 +153,7 @@ async fn apply_task(state: &AppState, event: &StoredEvent, e: &BpmsTaskChange) -
         result,
         created_at: (task_state == TaskState::Running).then_some(event.born_at),
         finished_at: if task_state == TaskState::Running { None } else { e.finish_time.or(Some(event.born_at)) },
+        source: FactSource::Event,
     };
     state.store.index_merge_task(&facts).await?;
     Ok(())
@@ -208,7 +211,7 @@ async fn merge_read(state: &AppState, instance_id: &str, process_code: &str, i: 
         created_at: ms(i.create_time),
         finished_at: if status == IndexStatus::Running { None } else { i.finish_time.map(ms) },
         search_text: search.to_lowercase(),
-        refreshed: true,
+        source: FactSource::Read,
     };
     let merged = state.store.index_merge_instance(&facts, now_ms()).await?;
     for task in &i.tasks {
@@ -235,6 +238,7 @@ async fn merge_read(state: &AppState, instance_id: &str, process_code: &str, i: 
             result: outcome,
             created_at: task.create_time.map(ms),
             finished_at: if task_state == TaskState::Running { None } else { task.finish_time.map(ms) },
+            source: FactSource::Read,
         };
         state.store.index_merge_task(&facts).await?;
     }
@@ -262,6 +266,7 @@ pub async fn note_delivered(
         process_code: process_code.to_owned(),
         originator_id: originator_id.to_owned(),
         created_at,
+        source: FactSource::Ours,
         ..bare(instance_id)
     };
     // An event may have ended it already (a fast approver): the request follows.

@@ -8,8 +8,8 @@ use api_types::form::{FieldValue, FormValues};
 use api_types::{Draft, ErrorCode, InboxBox, InboxCounts, InboxItem, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
 use shenpi_server::store::{
-    DraftSave, Fate, InboxQuery, IndexResult, IndexStatus, Inserted, InstanceFacts, NewRequest, Store, StoreError,
-    TaskFacts, TaskOutcome, TaskState,
+    DraftSave, FactSource, Fate, InboxQuery, IndexResult, IndexStatus, Inserted, InstanceFacts, NewRequest, Store,
+    StoreError, TaskFacts, TaskOutcome, TaskState,
 };
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
@@ -398,7 +398,7 @@ fn instance(id: &str, n: i64, status: IndexStatus) -> InstanceFacts {
         created_at: MS + n,
         finished_at: (status != IndexStatus::Running).then_some(MS + n + 500),
         search_text: String::new(),
-        refreshed: false,
+        source: FactSource::Event,
     }
 }
 
@@ -412,6 +412,7 @@ fn task(instance_id: &str, task_id: i64, user: &str, state: TaskState) -> TaskFa
         result: (state == TaskState::Completed).then_some(TaskOutcome::Agree),
         created_at: Some(MS + task_id),
         finished_at: (state != TaskState::Running).then_some(MS + task_id + 100),
+        source: FactSource::Event,
     }
 }
 
@@ -470,8 +471,13 @@ async fn the_index_is_the_same_whatever_order_facts_arrive_in(db: TestDb) {
     let (a, b) = (store_with_user(&db).await, store_with_user(&second).await);
     let facts_i = [
         instance("pi-1", 1, IndexStatus::Running),
+        // A read knows times to the minute only; the events' milliseconds win whatever the order.
         InstanceFacts {
-            search_text: "报销 300".into(), refreshed: true, ..instance("pi-1", 1, IndexStatus::Running)
+            search_text: "报销 300".into(),
+            source: FactSource::Read,
+            created_at: MS / 60_000 * 60_000,
+            finished_at: Some(MS / 60_000 * 60_000),
+            ..instance("pi-1", 1, IndexStatus::Completed)
         },
         instance("pi-1", 1, IndexStatus::Completed),
     ];
@@ -496,7 +502,11 @@ async fn the_index_is_the_same_whatever_order_facts_arrive_in(db: TestDb) {
         q.q = Some("报销".into());
         assert_eq!(page(&*a, user, &q).await, page(&*b, user, &q).await);
     }
-    assert_eq!(page(&*b, "lisi", &query(InboxBox::Done)).await[0].status, RequestState::Approved);
+    let done = page(&*b, "lisi", &query(InboxBox::Done)).await;
+    assert_eq!(
+        (done[0].status, done[0].created_at, done[0].finished_at),
+        (RequestState::Approved, MS + 1, Some(MS + 501))
+    );
 }
 
 async fn each_box_shows_only_the_callers_items(db: TestDb) {
@@ -623,7 +633,7 @@ async fn quiet_instances_need_a_refresh_until_read_after_their_end(db: TestDb) {
     let ids = |v: Vec<shenpi_server::store::IndexedInstance>| v.into_iter().map(|i| i.instance_id).collect::<Vec<_>>();
     assert!(store.index_needing_refresh(MS, 10).await.unwrap().is_empty(), "not quiet yet");
     assert_eq!(ids(store.index_needing_refresh(MS + 10, 10).await.unwrap()), ["pi-1", "pi-2"], "the quietest first");
-    let read = InstanceFacts { refreshed: true, ..instance("pi-2", 2, IndexStatus::Completed) };
+    let read = InstanceFacts { source: FactSource::Read, ..instance("pi-2", 2, IndexStatus::Completed) };
     let merged = store.index_merge_instance(&read, MS + 6).await.unwrap();
     assert!(merged.refreshed_final && merged.refreshed_at == Some(MS + 6));
     assert_eq!(ids(store.index_needing_refresh(MS + 10, 10).await.unwrap()), ["pi-1"], "read after its end");

@@ -9,7 +9,9 @@ CREATE TABLE index_instances (
     status           TEXT NOT NULL,           -- running, completed, terminated
     result           TEXT,                    -- agree, refuse (completed only)
     created_at       BIGINT NOT NULL DEFAULT 0,  -- Unix milliseconds; 0 until known
+    created_rank     BIGINT NOT NULL DEFAULT 0,  -- how exact created_at is: 1 get-instance (minutes), 2 ours, 3 event (ms)
     finished_at      BIGINT,
+    finished_rank    BIGINT NOT NULL DEFAULT 0,  -- the same for finished_at
     search_text      TEXT NOT NULL DEFAULT '', -- lower-cased title and form values, for keyword search
     refreshed_at     BIGINT,                    -- the last get-instance, Unix milliseconds
     refreshed_final  BIGINT NOT NULL DEFAULT 0,  -- 1 once a get-instance saw it ended
@@ -27,6 +29,7 @@ CREATE TABLE index_tasks (
     result       TEXT,                        -- agree, refuse, redirect (completed only)
     created_at   BIGINT,
     finished_at  BIGINT,
+    finished_rank BIGINT NOT NULL DEFAULT 0,   -- how exact finished_at is, as for instances
     PRIMARY KEY (instance_id, task_id)
 );
 

@@ -100,6 +100,29 @@ impl TaskOutcome {
     }
 }
 
+/// Where facts come from, which decides whose times win: DingTalk's events carry milliseconds, our outbox its own
+/// clock, get-instance only minutes. A time from a more exact source replaces one from a less exact source; between
+/// equally exact ones the later time wins, so the order facts arrive in never matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FactSource {
+    /// A get-instance read (times to the minute).
+    Read,
+    /// Our outbox, when DingTalk created one of our requests.
+    Ours,
+    /// A DingTalk event (times to the millisecond).
+    Event,
+}
+
+impl FactSource {
+    fn rank(self) -> i64 {
+        match self {
+            FactSource::Read => 1,
+            FactSource::Ours => 2,
+            FactSource::Event => 3,
+        }
+    }
+}
+
 /// What one source (an event, a get-instance, our outbox) knows about an instance: [`super::Store::index_merge_instance`].
 /// Empty strings and zero times mean "not known here".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,8 +145,8 @@ pub struct InstanceFacts {
     pub finished_at: Option<i64>,
     /// Lower-cased title and form values, for keyword search (from a get-instance only).
     pub search_text: String,
-    /// Whether these facts come from a get-instance (then the refresh time is recorded).
-    pub refreshed: bool,
+    /// Where they come from; for [`FactSource::Read`] the refresh time is recorded.
+    pub source: FactSource,
 }
 
 /// What one source knows about a task: [`super::Store::index_merge_task`].
@@ -143,6 +166,8 @@ pub struct TaskFacts {
     pub created_at: Option<i64>,
     /// Acted on or cancelled, Unix ms.
     pub finished_at: Option<i64>,
+    /// Where they come from.
+    pub source: FactSource,
 }
 
 /// An instance as the index holds it, with the bookkeeping the refresh and backfill decide by.
@@ -299,6 +324,21 @@ impl From<String> for Bind {
     }
 }
 
+/// The SQL condition under which an upsert's `excluded.<column>` replaces the stored one in `table`: it is known,
+/// and the stored one is unknown (`NULL` when `nullable`, else `0`), from a less exact source, or as exact and
+/// earlier than the new one.
+fn better(table: &str, column: &str, rank: &str, nullable: bool) -> String {
+    let (known, unknown) = if nullable {
+        (format!("excluded.{column} IS NOT NULL"), format!("{table}.{column} IS NULL"))
+    } else {
+        (format!("excluded.{column} <> 0"), format!("{table}.{column} = 0"))
+    };
+    format!(
+        "({known} AND ({unknown} OR excluded.{rank} > {table}.{rank} OR \
+         (excluded.{rank} = {table}.{rank} AND excluded.{column} > {table}.{column})))"
+    )
+}
+
 /// `text` with LIKE's wildcards escaped (escape character `\`).
 fn like_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -338,10 +378,10 @@ where
     }
 
     pub(crate) async fn upsert_instance(&self, f: &InstanceFacts, now: i64) -> Result<IndexedInstance, StoreError> {
-        sqlx::query::<DB>(
+        let sql = format!(
             "INSERT INTO index_instances (instance_id, process_code, title, originator_id, status, result, created_at,
-               finished_at, search_text, refreshed_at, refreshed_final, touched_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               finished_at, search_text, refreshed_at, refreshed_final, touched_at, created_rank, finished_rank)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (instance_id) DO UPDATE SET
                process_code = CASE WHEN excluded.process_code <> '' THEN excluded.process_code
                  ELSE index_instances.process_code END,
@@ -352,55 +392,69 @@ where
                  ELSE index_instances.status END,
                result = CASE WHEN index_instances.status = 'running' THEN excluded.result
                  ELSE index_instances.result END,
-               created_at = CASE WHEN index_instances.created_at = 0 OR
-                   (excluded.refreshed_at IS NOT NULL AND excluded.created_at > 0) THEN excluded.created_at
-                 ELSE index_instances.created_at END,
-               finished_at = COALESCE(index_instances.finished_at, excluded.finished_at),
+               created_at = CASE WHEN {NEWER_CREATED} THEN excluded.created_at ELSE index_instances.created_at END,
+               created_rank = CASE WHEN {NEWER_CREATED} THEN excluded.created_rank
+                 ELSE index_instances.created_rank END,
+               finished_at = CASE WHEN {NEWER_FINISHED} THEN excluded.finished_at
+                 ELSE index_instances.finished_at END,
+               finished_rank = CASE WHEN {NEWER_FINISHED} THEN excluded.finished_rank
+                 ELSE index_instances.finished_rank END,
                search_text = CASE WHEN excluded.search_text <> '' THEN excluded.search_text
                  ELSE index_instances.search_text END,
                refreshed_at = COALESCE(excluded.refreshed_at, index_instances.refreshed_at),
                refreshed_final = CASE WHEN excluded.refreshed_final = 1 THEN 1 ELSE index_instances.refreshed_final END,
                touched_at = excluded.touched_at",
-        )
-        .bind(f.instance_id.clone())
-        .bind(f.process_code.clone())
-        .bind(f.title.clone())
-        .bind(f.originator_id.clone())
-        .bind(f.status.as_str().to_owned())
-        .bind(f.result.map(|r| r.as_str().to_owned()))
-        .bind(f.created_at)
-        .bind(f.finished_at)
-        .bind(f.search_text.clone())
-        .bind(f.refreshed.then_some(now))
-        .bind(i64::from(f.refreshed && f.status != IndexStatus::Running))
-        .bind(now)
-        .execute(self.0)
-        .await?;
+            NEWER_CREATED = better("index_instances", "created_at", "created_rank", false),
+            NEWER_FINISHED = better("index_instances", "finished_at", "finished_rank", true),
+        );
+        let rank = f.source.rank();
+        sqlx::query::<DB>(&sql)
+            .bind(f.instance_id.clone())
+            .bind(f.process_code.clone())
+            .bind(f.title.clone())
+            .bind(f.originator_id.clone())
+            .bind(f.status.as_str().to_owned())
+            .bind(f.result.map(|r| r.as_str().to_owned()))
+            .bind(f.created_at)
+            .bind(f.finished_at)
+            .bind(f.search_text.clone())
+            .bind((f.source == FactSource::Read).then_some(now))
+            .bind(i64::from(f.source == FactSource::Read && f.status != IndexStatus::Running))
+            .bind(now)
+            .bind(if f.created_at > 0 { rank } else { 0 })
+            .bind(if f.finished_at.is_some() { rank } else { 0 })
+            .execute(self.0)
+            .await?;
         self.instance(&f.instance_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("index instance {} vanished", f.instance_id)))
     }
 
     pub(crate) async fn upsert_task(&self, f: &TaskFacts) -> Result<(), StoreError> {
-        sqlx::query::<DB>(
-            "INSERT INTO index_tasks (instance_id, task_id, user_id, status, result, created_at, finished_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+        let sql = format!(
+            "INSERT INTO index_tasks (instance_id, task_id, user_id, status, result, created_at, finished_at,
+               finished_rank)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (instance_id, task_id) DO UPDATE SET
                user_id = CASE WHEN excluded.user_id <> '' THEN excluded.user_id ELSE index_tasks.user_id END,
                status = CASE WHEN index_tasks.status = 'running' THEN excluded.status ELSE index_tasks.status END,
                result = CASE WHEN index_tasks.status = 'running' THEN excluded.result ELSE index_tasks.result END,
                created_at = COALESCE(index_tasks.created_at, excluded.created_at),
-               finished_at = COALESCE(index_tasks.finished_at, excluded.finished_at)",
-        )
-        .bind(f.instance_id.clone())
-        .bind(f.task_id)
-        .bind(f.user_id.clone())
-        .bind(f.state.as_str().to_owned())
-        .bind(f.result.map(|r| r.as_str().to_owned()))
-        .bind(f.created_at)
-        .bind(f.finished_at)
-        .execute(self.0)
-        .await?;
+               finished_at = CASE WHEN {NEWER} THEN excluded.finished_at ELSE index_tasks.finished_at END,
+               finished_rank = CASE WHEN {NEWER} THEN excluded.finished_rank ELSE index_tasks.finished_rank END",
+            NEWER = better("index_tasks", "finished_at", "finished_rank", true),
+        );
+        sqlx::query::<DB>(&sql)
+            .bind(f.instance_id.clone())
+            .bind(f.task_id)
+            .bind(f.user_id.clone())
+            .bind(f.state.as_str().to_owned())
+            .bind(f.result.map(|r| r.as_str().to_owned()))
+            .bind(f.created_at)
+            .bind(f.finished_at)
+            .bind(if f.finished_at.is_some() { f.source.rank() } else { 0 })
+            .execute(self.0)
+            .await?;
         Ok(())
     }
 

@@ -10,7 +10,8 @@ use api_types::form::FormValues;
 use api_types::{Draft, SaveDraft};
 use api_types::{ErrorCode, InboxCounts, RequestFailure, RequestState, User};
 pub use index::{
-    InboxQuery, InboxRow, IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome, TaskState,
+    FactSource, InboxQuery, InboxRow, IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome,
+    TaskState,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -59,9 +59,17 @@ pub async fn start_on(test_db: db::TestDb, extra: &[String]) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     write_dist(&dist);
-    let db = test_db.url.clone();
+    let config = config(&emu, &test_db.url, &dist, extra);
+    let server = serve(AppState::from_config(&config).await.unwrap()).await;
+    let http = reqwest::Client::new();
+    Harness { emu, base: server.base.clone(), http, _dir: dir, _server: server, _db: test_db }
+}
+
+/// The server's configuration against `emu` over the database at `db`, serving `dist`, with these `--flag=value`
+/// arguments instead of the defaults for the same flags.
+pub fn config(emu: &Emulator, db: &str, dist: &Path, extra: &[String]) -> Config {
     let org = emu.org();
-    let config = Config::try_parse_from(
+    Config::try_parse_from(
         [
             "shenpi-server".to_owned(),
             format!("--database-url={db}"),
@@ -78,10 +86,7 @@ pub async fn start_on(test_db: db::TestDb, extra: &[String]) -> Harness {
         .filter(|default| !extra.iter().any(|e| e.split('=').next() == default.split('=').next()))
         .chain(extra.iter().cloned()),
     )
-    .unwrap();
-    let server = serve(AppState::from_config(&config).await.unwrap()).await;
-    let http = reqwest::Client::new();
-    Harness { emu, base: server.base.clone(), http, _dir: dir, _server: server, _db: test_db }
+    .unwrap()
 }
 
 fn write_dist(dist: &Path) {
