@@ -28,6 +28,8 @@ const ORIGINATOR: &str = "zhangsan";
 const FIRST: &str = "lisi";
 const SECOND: &str = "fe_lead";
 const COPIED: &str = "rd_head";
+/// The get-instance API, as the emulator counts it.
+const GET_INSTANCE: &str = "GET /v1.0/workflow/processInstances";
 
 struct Harness {
     emu: Emulator,
@@ -285,10 +287,18 @@ async fn approvals_land_in_each_users_boxes_the_same_whatever_order_events_arriv
 
     // A fresh store fed the same events in order, and another fed them duplicated and shuffled, hold the same index,
     // and both agree with the live one on everything DingTalk decides.
+    // Each store reads an instance at most twice (when first heard of, and after its end), duplicates cost nothing.
+    let reads = || async { h.dingtalk_calls().await.get(GET_INSTANCE).copied().unwrap_or(0) };
+    let before = reads().await;
     let (in_order, _db1) = replayed(&h, &events).await;
+    let in_order_reads = reads().await - before;
+    assert!((3..=6).contains(&in_order_reads), "{in_order_reads} get-instance calls for 3 instances");
     let mut shuffled: Vec<_> = events.iter().chain(events.iter()).cloned().collect();
     shuffled.shuffle(&mut rand::rngs::StdRng::seed_from_u64(4));
+    let before = reads().await;
     let (out_of_order, _db2) = replayed(&h, &shuffled).await;
+    let shuffled_reads = reads().await - before;
+    assert!((3..=6).contains(&shuffled_reads), "{shuffled_reads} get-instance calls for 3 instances, events twice");
     for user in users {
         let expected = boxes(&in_order, user).await;
         assert_eq!(boxes(&out_of_order, user).await, expected, "{user}");
