@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod detail;
 pub mod form;
+pub mod inbox;
+pub use inbox::{InboxBox, InboxCounts, InboxItem, InboxPage, InboxPerson};
 
 pub use detail::*;
 

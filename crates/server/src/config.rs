@@ -62,6 +62,18 @@ pub struct Config {
     /// On SIGTERM or Ctrl-C, how long deliveries to DingTalk in flight may take to finish, in ms.
     #[arg(long, env = "SHENPI_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
     pub shutdown_grace_ms: u64,
+    /// DingTalk calls per minute the inbox backfill may make (re-reading quiet instances, finding missed ones);
+    /// 0 turns it off. A standard-edition org has 5,000 calls a month in all, so keep this small.
+    #[arg(long, env = "SHENPI_BACKFILL_CALLS_PER_MIN", default_value_t = 6)]
+    pub backfill_calls_per_min: u32,
+    /// Seconds without news after which the backfill reads an instance again; also the time between its rounds of
+    /// looking for instances the index never heard of. The default, 6 h, costs a standard-edition org about 120 calls
+    /// a month per template for discovery, plus up to 4 reads a day per running instance that events left quiet.
+    #[arg(long, env = "SHENPI_BACKFILL_QUIET_SECS", default_value_t = 21_600)]
+    pub backfill_quiet_secs: u64,
+    /// Days back the backfill looks for instances the index never heard of (DingTalk allows at most 120).
+    #[arg(long, env = "SHENPI_BACKFILL_WINDOW_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub backfill_window_days: u64,
 }
 
 /// A string that never shows in `Debug` output.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod drafts;
 pub mod error;
 pub mod events;
+pub mod inbox;
 pub mod index;
 pub mod metrics;
 pub mod outbox;
@@ -31,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::AppError;
+pub use index::spawn_backfill;
 pub use metrics::Metrics;
 pub use outbox::{OutboxWorker, spawn_outbox};
 use sha2::{Digest, Sha256};
@@ -71,6 +73,8 @@ pub struct Settings {
     pub dist_dir: PathBuf,
     /// SHA-256 of the bearer token `/metrics` requires; open when `None`.
     pub metrics_token_hash: Option<Vec<u8>>,
+    /// The inbox backfill's budget.
+    pub backfill: index::Backfill,
 }
 
 impl AppState {
@@ -97,6 +101,11 @@ impl AppState {
                 .as_ref()
                 .filter(|token| !token.expose().is_empty())
                 .map(|token| Sha256::digest(token.expose().as_bytes()).to_vec()),
+            backfill: index::Backfill {
+                calls_per_min: config.backfill_calls_per_min,
+                quiet: Duration::from_secs(config.backfill_quiet_secs.max(1)),
+                window: Duration::from_secs(config.backfill_window_days * 86_400),
+            },
         };
         let backoff = Duration::from_millis(config.outbox_backoff_ms.max(1));
         let outbox = outbox::Outbox {

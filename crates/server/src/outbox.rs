@@ -203,7 +203,9 @@ async fn deliver(state: &AppState, outbox: &Outbox, job: &OutboxJob) -> Result<(
         match find_instance(state, job, &payload).await {
             Ok(Some(id)) => {
                 tracing::info!(request_id = %job.request_id, instance_id = %id, "outbox: adopted the instance an unanswered call created");
-                return store.finish_outbox(&job.request_id, &delivered(id), now_ms()).await;
+                store.finish_outbox(&job.request_id, &delivered(id.clone()), now_ms()).await?;
+                index_delivered(state, job, &id).await;
+                return Ok(());
             }
             Ok(None) => {}
             Err(e) => {
@@ -216,7 +218,9 @@ async fn deliver(state: &AppState, outbox: &Outbox, job: &OutboxJob) -> Result<(
     match state.dingtalk.workflow().start_instance(&request).await {
         Ok(id) => {
             tracing::info!(request_id = %job.request_id, instance_id = %id, "outbox: instance created");
-            store.finish_outbox(&job.request_id, &delivered(id), now_ms()).await
+            store.finish_outbox(&job.request_id, &delivered(id.clone()), now_ms()).await?;
+            index_delivered(state, job, &id).await;
+            Ok(())
         }
         Err(e) => {
             tracing::warn!(request_id = %job.request_id, error = %e, attempts = job.attempts + 1, "outbox: sending failed");
@@ -228,6 +232,17 @@ async fn deliver(state: &AppState, outbox: &Outbox, job: &OutboxJob) -> Result<(
                 Outcome::Unknown => retry(true).await,
             }
         }
+    }
+}
+
+/// Enters a created instance in the per-user index (`index.rs`), so that the originator's 已发起 shows it before
+/// DingTalk's events arrive. It runs after the request recorded its instance, so 已发起 never lists both the
+/// queued request and its instance. A failure here only delays the entry until the first event.
+async fn index_delivered(state: &AppState, job: &OutboxJob, instance_id: &str) {
+    if let Err(e) =
+        crate::index::note_delivered(state, instance_id, &job.user_id, &job.process_code, job.created_at).await
+    {
+        tracing::warn!(request_id = %job.request_id, %instance_id, error = %e, "outbox: indexing the instance failed");
     }
 }
 

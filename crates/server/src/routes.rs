@@ -52,7 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::requests::submit))
         .routes(routes!(crate::requests::get_request))
         .merge(crate::drafts::router())
-        .merge(crate::actions::router());
+        .merge(crate::actions::router())
+        .merge(crate::inbox::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 

@@ -5,11 +5,11 @@ mod common;
 
 use api_types::User;
 use api_types::form::{FieldValue, FormValues};
-use api_types::{Draft, ErrorCode, RequestFailure, RequestState, SaveDraft};
+use api_types::{Draft, ErrorCode, InboxBox, InboxCounts, InboxItem, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
 use shenpi_server::store::{
-    ActionBegin, ActionFate, ActionState, DraftSave, Fate, Inserted, NewAction, NewRequest, OutboxStats, Store,
-    StoreError,
+    ActionBegin, ActionFate, ActionState, DraftSave, FactSource, Fate, InboxQuery, IndexResult, IndexStatus, Inserted,
+    InstanceFacts, NewAction, NewRequest, OutboxStats, Store, StoreError, TaskFacts, TaskOutcome, TaskState,
 };
 
 /// Runs each scenario `async fn name(db: TestDb)` below as `sqlite::name` and `postgres::name`.
@@ -69,6 +69,16 @@ scenarios!(
     a_dropped_action_frees_its_key_and_task,
     an_expired_lease_is_taken_over_once_and_remembers_an_unknown_outcome,
     the_detail_finds_a_requests_template_and_a_known_users_name,
+    // The per-user index.
+    an_ended_instance_is_never_running_again,
+    a_finished_task_is_never_running_again,
+    the_index_is_the_same_whatever_order_facts_arrive_in,
+    each_box_shows_only_the_callers_items,
+    mine_shows_queued_and_failed_requests_until_the_index_holds_their_instance,
+    an_ended_instance_settles_our_request,
+    inbox_filters_narrow_the_page,
+    pages_follow_each_other_without_gaps_or_repeats,
+    quiet_instances_need_a_refresh_until_read_after_their_end,
 );
 
 /// 2025-05-20 in Unix seconds.
@@ -536,4 +546,261 @@ async fn the_detail_finds_a_requests_template_and_a_known_users_name(db: TestDb)
     store.finish_outbox("r1", &delivered, MS).await.unwrap();
     assert_eq!(store.instance_template("inst-9").await.unwrap().as_deref(), Some("PROC-GENERAL"));
     assert_eq!(store.instance_template("inst-other").await.unwrap(), None);
+}
+
+// The per-user index.
+
+/// What an event (not a read) knows of an instance `id` of zhangsan's, created at `MS + n`.
+fn instance(id: &str, n: i64, status: IndexStatus) -> InstanceFacts {
+    InstanceFacts {
+        instance_id: id.into(),
+        process_code: "PROC-GENERAL".into(),
+        title: format!("张三提交的通用审批 {id}"),
+        originator_id: "zhangsan".into(),
+        status,
+        result: (status == IndexStatus::Completed).then_some(IndexResult::Agree),
+        created_at: MS + n,
+        finished_at: (status != IndexStatus::Running).then_some(MS + n + 500),
+        search_text: String::new(),
+        source: FactSource::Event,
+    }
+}
+
+/// A task of `user` on `instance_id`.
+fn task(instance_id: &str, task_id: i64, user: &str, state: TaskState) -> TaskFacts {
+    TaskFacts {
+        instance_id: instance_id.into(),
+        task_id,
+        user_id: user.into(),
+        state,
+        result: (state == TaskState::Completed).then_some(TaskOutcome::Agree),
+        created_at: Some(MS + task_id),
+        finished_at: (state != TaskState::Running).then_some(MS + task_id + 100),
+        source: FactSource::Event,
+    }
+}
+
+/// The first page (up to 100) of `user`'s `inbox` with no filters.
+fn query(inbox: InboxBox) -> InboxQuery {
+    InboxQuery { inbox, q: None, process_code: None, status: None, from: None, to: None, after: None, limit: 100 }
+}
+
+async fn page(store: &dyn Store, user: &str, q: &InboxQuery) -> Vec<InboxItem> {
+    store.inbox_page(user, q).await.unwrap().into_iter().map(|r| r.item).collect()
+}
+
+/// Each box of `user`, as (instance, status) pairs.
+async fn boxes(store: &dyn Store, user: &str) -> Vec<Vec<(Option<String>, RequestState, Option<i64>)>> {
+    let mut all = Vec::new();
+    for inbox in InboxBox::ALL {
+        let items = page(store, user, &query(inbox)).await;
+        all.push(items.into_iter().map(|i| (i.instance_id, i.status, i.task_id)).collect());
+    }
+    all
+}
+
+async fn an_ended_instance_is_never_running_again(db: TestDb) {
+    let store = store_with_user(&db).await;
+    let ended = store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Completed), MS).await.unwrap();
+    assert_eq!((ended.status, ended.state), (IndexStatus::Completed, RequestState::Approved));
+    let late_start = InstanceFacts { title: String::new(), ..instance("pi-1", 1, IndexStatus::Running) };
+    let after = store.index_merge_instance(&late_start, MS + 10).await.unwrap();
+    assert_eq!((after.status, after.state), (IndexStatus::Completed, RequestState::Approved));
+    let items = page(&*store, "zhangsan", &query(InboxBox::Mine)).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].title, "张三提交的通用审批 pi-1", "an empty title never replaces a known one");
+    assert_eq!((items[0].status, items[0].finished_at), (RequestState::Approved, Some(MS + 501)));
+    let terminate = instance("pi-1", 1, IndexStatus::Terminated);
+    assert_eq!(
+        store.index_merge_instance(&terminate, MS).await.unwrap().state,
+        RequestState::Approved,
+        "first end wins"
+    );
+}
+
+async fn a_finished_task_is_never_running_again(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Running), MS).await.unwrap();
+    store.index_merge_task(&task("pi-1", 7, "lisi", TaskState::Completed)).await.unwrap();
+    store.index_merge_task(&task("pi-1", 7, "lisi", TaskState::Running)).await.unwrap();
+    store.index_merge_task(&task("pi-1", 7, "lisi", TaskState::Canceled)).await.unwrap();
+    assert!(page(&*store, "lisi", &query(InboxBox::Todo)).await.is_empty());
+    let done = page(&*store, "lisi", &query(InboxBox::Done)).await;
+    assert_eq!(done.iter().map(|i| i.instance_id.as_deref()).collect::<Vec<_>>(), [Some("pi-1")]);
+}
+
+async fn the_index_is_the_same_whatever_order_facts_arrive_in(db: TestDb) {
+    // Two fresh stores get the same facts, one in order and one reversed and twice.
+    let second = TestDb::sqlite();
+    let (a, b) = (store_with_user(&db).await, store_with_user(&second).await);
+    let facts_i = [
+        instance("pi-1", 1, IndexStatus::Running),
+        // A read knows times to the minute only; the events' milliseconds win whatever the order.
+        InstanceFacts {
+            search_text: "报销 300".into(),
+            source: FactSource::Read,
+            created_at: MS / 60_000 * 60_000,
+            finished_at: Some(MS / 60_000 * 60_000),
+            ..instance("pi-1", 1, IndexStatus::Completed)
+        },
+        instance("pi-1", 1, IndexStatus::Completed),
+    ];
+    let facts_t = [task("pi-1", 7, "lisi", TaskState::Running), task("pi-1", 7, "lisi", TaskState::Completed)];
+    for f in &facts_i {
+        a.index_merge_instance(f, MS).await.unwrap();
+    }
+    for f in &facts_t {
+        a.index_merge_task(f).await.unwrap();
+    }
+    for _ in 0..2 {
+        for f in facts_t.iter().rev() {
+            b.index_merge_task(f).await.unwrap();
+        }
+        for f in facts_i.iter().rev() {
+            b.index_merge_instance(f, MS).await.unwrap();
+        }
+    }
+    for user in ["zhangsan", "lisi"] {
+        assert_eq!(boxes(&*a, user).await, boxes(&*b, user).await, "{user}");
+        let mut q = query(InboxBox::Done);
+        q.q = Some("报销".into());
+        assert_eq!(page(&*a, user, &q).await, page(&*b, user, &q).await);
+    }
+    let done = page(&*b, "lisi", &query(InboxBox::Done)).await;
+    assert_eq!(
+        (done[0].status, done[0].created_at, done[0].finished_at),
+        (RequestState::Approved, MS + 1, Some(MS + 501))
+    );
+}
+
+async fn each_box_shows_only_the_callers_items(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.create_session("hash-b", &lisi(), NOW, FAR_END).await.unwrap();
+    store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Running), MS).await.unwrap();
+    store.index_merge_task(&task("pi-1", 7, "lisi", TaskState::Running)).await.unwrap();
+    store.index_merge_task(&task("pi-1", 8, "wangwu", TaskState::Completed)).await.unwrap();
+    store.index_add_cc("pi-1", &["zhaoliu".into(), "zhaoliu".into()]).await.unwrap();
+    store.index_add_cc("pi-1", &["zhaoliu".into()]).await.unwrap();
+    let running = |task: Option<i64>| vec![(Some("pi-1".to_owned()), RequestState::Running, task)];
+    assert_eq!(boxes(&*store, "zhangsan").await, [vec![], vec![], running(None), vec![]]);
+    assert_eq!(boxes(&*store, "lisi").await, [running(Some(7)), vec![], vec![], vec![]]);
+    assert_eq!(boxes(&*store, "wangwu").await, [vec![], running(None), vec![], vec![]]);
+    assert_eq!(boxes(&*store, "zhaoliu").await, [vec![], vec![], vec![], running(None)]);
+    assert_eq!(boxes(&*store, "nobody").await, [vec![], vec![], vec![], vec![]]);
+    let todo = page(&*store, "lisi", &query(InboxBox::Todo)).await;
+    assert_eq!((todo[0].originator.user_id.as_str(), todo[0].originator.name.as_str()), ("zhangsan", "张三"));
+    assert_eq!(store.inbox_counts("lisi").await.unwrap(), InboxCounts { todo: 1, done: 0, mine: 0, cc: 0 });
+    assert_eq!(store.inbox_counts("zhaoliu").await.unwrap(), InboxCounts { todo: 0, done: 0, mine: 0, cc: 1 });
+    // Once the instance ends, the task leaves 待处理 even before its own event arrives.
+    store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Terminated), MS).await.unwrap();
+    assert_eq!(store.inbox_counts("lisi").await.unwrap().todo, 0);
+}
+
+async fn mine_shows_queued_and_failed_requests_until_the_index_holds_their_instance(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    store.insert_request(&new_request("r2", "key-0002")).await.unwrap();
+    let failure = RequestFailure { code: ErrorCode::FormRejected, message: "表单校验失败".into() };
+    store.finish_outbox("r2", &Fate::Failed(failure.clone()), MS).await.unwrap();
+    let items = page(&*store, "zhangsan", &query(InboxBox::Mine)).await;
+    let seen: Vec<_> = items.iter().map(|i| (i.request_id.as_deref(), i.instance_id.as_deref(), i.status)).collect();
+    assert_eq!(seen, [(Some("r2"), None, RequestState::Failed), (Some("r1"), None, RequestState::Queued)]);
+    assert_eq!(items[0].failure, Some(failure));
+    // Delivered: until the index holds the instance the request stands for it; then the instance, once.
+    let delivered = Fate::Delivered { instance_id: "pi-1".into(), state: RequestState::Running };
+    store.finish_outbox("r1", &delivered, MS).await.unwrap();
+    let items = page(&*store, "zhangsan", &query(InboxBox::Mine)).await;
+    assert_eq!(items[1].instance_id.as_deref(), Some("pi-1"));
+    store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Running), MS).await.unwrap();
+    let items = page(&*store, "zhangsan", &query(InboxBox::Mine)).await;
+    let seen: Vec<_> = items.iter().map(|i| (i.request_id.as_deref(), i.instance_id.as_deref(), i.status)).collect();
+    // The instance sorts by DingTalk's creation time (a millisecond after the request arrived).
+    assert_eq!(seen, [(Some("r1"), Some("pi-1"), RequestState::Running), (Some("r2"), None, RequestState::Failed)]);
+    assert_eq!(store.inbox_counts("zhangsan").await.unwrap().mine, 2);
+    assert!(page(&*store, "lisi", &query(InboxBox::Mine)).await.is_empty());
+}
+
+async fn an_ended_instance_settles_our_request(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.insert_request(&new_request("r1", "key-0001")).await.unwrap();
+    let delivered = Fate::Delivered { instance_id: "pi-1".into(), state: RequestState::Running };
+    store.finish_outbox("r1", &delivered, MS).await.unwrap();
+    assert!(store.settle_request("pi-1", RequestState::Refused, MS).await.unwrap());
+    assert!(!store.settle_request("pi-1", RequestState::Approved, MS).await.unwrap(), "an end is never undone");
+    assert!(!store.settle_request("pi-2", RequestState::Approved, MS).await.unwrap());
+    assert_eq!(store.request("r1").await.unwrap().unwrap().state, RequestState::Refused);
+}
+
+async fn inbox_filters_narrow_the_page(db: TestDb) {
+    let store = store_with_user(&db).await;
+    for (n, id) in ["pi-1", "pi-2", "pi-3"].into_iter().enumerate() {
+        let mut f = instance(id, n as i64 * 1000, IndexStatus::Running);
+        if id == "pi-2" {
+            f = InstanceFacts { process_code: "PROC-LEAVE".into(), search_text: "请假 50%_off".into(), ..f };
+        }
+        store.index_merge_instance(&f, MS).await.unwrap();
+    }
+    store.index_merge_instance(&instance("pi-3", 2000, IndexStatus::Completed), MS).await.unwrap();
+    let ids = |items: Vec<InboxItem>| items.into_iter().filter_map(|i| i.instance_id).collect::<Vec<_>>();
+    let all = query(InboxBox::Mine);
+    assert_eq!(ids(page(&*store, "zhangsan", &all).await), ["pi-3", "pi-2", "pi-1"]);
+    let by = |f: &dyn Fn(&mut InboxQuery)| {
+        let mut q = all.clone();
+        f(&mut q);
+        q
+    };
+    let q = by(&|q| q.q = Some("请假".into()));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2"]);
+    let q = by(&|q| q.q = Some("PI-1".into()));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-1"], "the title matches, ASCII case-insensitively");
+    let q = by(&|q| q.q = Some("0%_".into()));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2"], "wildcards match themselves");
+    let q = by(&|q| q.q = Some("_".into()));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2"]);
+    let q = by(&|q| q.process_code = Some("PROC-LEAVE".into()));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2"]);
+    let q = by(&|q| q.status = Some(RequestState::Approved));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-3"]);
+    let q = by(&|q| q.status = Some(RequestState::Running));
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2", "pi-1"]);
+    let q = by(&|q| {
+        q.from = Some(MS + 1000);
+        q.to = Some(MS + 1000);
+    });
+    assert_eq!(ids(page(&*store, "zhangsan", &q).await), ["pi-2"]);
+}
+
+async fn pages_follow_each_other_without_gaps_or_repeats(db: TestDb) {
+    let store = store_with_user(&db).await;
+    // 25 instances, some sharing a creation time, so the key breaks ties.
+    for n in 0..25 {
+        let f = instance(&format!("pi-{n:02}"), (n / 3) * 10, IndexStatus::Running);
+        store.index_merge_instance(&f, MS).await.unwrap();
+    }
+    let mut q = InboxQuery { limit: 4, ..query(InboxBox::Mine) };
+    let mut seen = Vec::new();
+    loop {
+        let rows = store.inbox_page("zhangsan", &q).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        q.after = Some((last.sort_at, last.key.clone()));
+        seen.extend(rows.into_iter().map(|r| r.item.instance_id.unwrap()));
+    }
+    let mut expected: Vec<_> = (0..25).map(|n| format!("pi-{n:02}")).collect();
+    expected.reverse();
+    assert_eq!(seen, expected);
+}
+
+async fn quiet_instances_need_a_refresh_until_read_after_their_end(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.index_merge_instance(&instance("pi-1", 1, IndexStatus::Running), MS).await.unwrap();
+    store.index_merge_instance(&instance("pi-2", 2, IndexStatus::Completed), MS + 5).await.unwrap();
+    let ids = |v: Vec<shenpi_server::store::IndexedInstance>| v.into_iter().map(|i| i.instance_id).collect::<Vec<_>>();
+    assert!(store.index_needing_refresh(MS, 10).await.unwrap().is_empty(), "not quiet yet");
+    assert_eq!(ids(store.index_needing_refresh(MS + 10, 10).await.unwrap()), ["pi-1", "pi-2"], "the quietest first");
+    let read = InstanceFacts { source: FactSource::Read, ..instance("pi-2", 2, IndexStatus::Completed) };
+    let merged = store.index_merge_instance(&read, MS + 6).await.unwrap();
+    assert!(merged.refreshed_final && merged.refreshed_at == Some(MS + 6));
+    assert_eq!(ids(store.index_needing_refresh(MS + 10, 10).await.unwrap()), ["pi-1"], "read after its end");
+    assert_eq!(store.index_process_codes().await.unwrap(), ["PROC-GENERAL"]);
+    assert!(store.index_instance("pi-9").await.unwrap().is_none());
 }

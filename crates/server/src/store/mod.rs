@@ -1,5 +1,6 @@
 //! Storage behind a narrow trait: no HTTP here, one implementation per database, picked by the URL's scheme.
 
+mod index;
 mod postgres;
 mod sqlite;
 
@@ -7,7 +8,11 @@ use std::sync::Arc;
 
 use api_types::form::FormValues;
 use api_types::{Draft, SaveDraft};
-use api_types::{ErrorCode, RequestFailure, RequestState, User};
+use api_types::{ErrorCode, InboxCounts, RequestFailure, RequestState, User};
+pub use index::{
+    FactSource, InboxQuery, InboxRow, IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome,
+    TaskState,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -126,6 +131,27 @@ pub trait Store: Send + Sync + 'static {
     async fn drop_action(&self, user_id: &str, key: &str) -> Result<(), StoreError>;
     /// Records how a pending action ended; a refusal frees its task.
     async fn finish_action(&self, user_id: &str, key: &str, fate: &ActionFate) -> Result<(), StoreError>;
+    // The per-user index the inbox is served from (`store/index.rs` has the merge rules).
+
+    /// Merges what one source knows about an instance into the index at `now` (Unix ms); the instance as it is now.
+    async fn index_merge_instance(&self, facts: &InstanceFacts, now: i64) -> Result<IndexedInstance, StoreError>;
+    /// Merges what one source knows about a task into the index.
+    async fn index_merge_task(&self, facts: &TaskFacts) -> Result<(), StoreError>;
+    /// Records that these users were copied on the instance.
+    async fn index_add_cc(&self, instance_id: &str, user_ids: &[String]) -> Result<(), StoreError>;
+    /// An instance the index holds.
+    async fn index_instance(&self, instance_id: &str) -> Result<Option<IndexedInstance>, StoreError>;
+    /// Up to `limit` instances nothing was heard of since `touched_before` (Unix ms) that are running, or ended but
+    /// not read since: the quietest first.
+    async fn index_needing_refresh(&self, touched_before: i64, limit: i64) -> Result<Vec<IndexedInstance>, StoreError>;
+    /// Every template the index or our requests name.
+    async fn index_process_codes(&self) -> Result<Vec<String>, StoreError>;
+    /// Moves our request holding `instance_id` from submitted or running to `state`; whether one moved.
+    async fn settle_request(&self, instance_id: &str, state: RequestState, now: i64) -> Result<bool, StoreError>;
+    /// A page of one of `user_id`'s boxes, newest first.
+    async fn inbox_page(&self, user_id: &str, query: &InboxQuery) -> Result<Vec<InboxRow>, StoreError>;
+    /// How many items each of `user_id`'s boxes holds.
+    async fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts, StoreError>;
 }
 
 /// An action to record: [`Store::begin_action`].

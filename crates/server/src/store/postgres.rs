@@ -2,16 +2,18 @@
 
 use std::str::FromStr;
 
-use api_types::{Draft, SaveDraft, User};
+use api_types::{Draft, InboxCounts, RequestState, SaveDraft, User};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use super::index::IndexSql;
 use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, action_fate_columns, action_of_row};
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{
     Fate, Inserted, NewRequest, OutboxJob, OutboxStats, Store, StoreError, StoredRequest, StoredSession, fate_columns,
     parse_failure, parse_state,
 };
+use super::{InboxQuery, InboxRow, IndexedInstance, InstanceFacts, TaskFacts};
 
 /// [`Store`] over a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -460,6 +462,42 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn index_merge_instance(&self, facts: &InstanceFacts, now: i64) -> Result<IndexedInstance, StoreError> {
+        IndexSql(&self.pool).upsert_instance(facts, now).await
+    }
+
+    async fn index_merge_task(&self, facts: &TaskFacts) -> Result<(), StoreError> {
+        IndexSql(&self.pool).upsert_task(facts).await
+    }
+
+    async fn index_add_cc(&self, instance_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
+        IndexSql(&self.pool).add_cc(instance_id, user_ids).await
+    }
+
+    async fn index_instance(&self, instance_id: &str) -> Result<Option<IndexedInstance>, StoreError> {
+        IndexSql(&self.pool).instance(instance_id).await
+    }
+
+    async fn index_needing_refresh(&self, touched_before: i64, limit: i64) -> Result<Vec<IndexedInstance>, StoreError> {
+        IndexSql(&self.pool).needing_refresh(touched_before, limit).await
+    }
+
+    async fn index_process_codes(&self) -> Result<Vec<String>, StoreError> {
+        IndexSql(&self.pool).process_codes().await
+    }
+
+    async fn settle_request(&self, instance_id: &str, state: RequestState, now: i64) -> Result<bool, StoreError> {
+        IndexSql(&self.pool).settle_request(instance_id, state, now).await
+    }
+
+    async fn inbox_page(&self, user_id: &str, query: &InboxQuery) -> Result<Vec<InboxRow>, StoreError> {
+        IndexSql(&self.pool).page(user_id, query).await
+    }
+
+    async fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts, StoreError> {
+        IndexSql(&self.pool).counts(user_id).await
     }
 }
 

@@ -11,7 +11,7 @@ use api_types::{ApiError, ErrorCode};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, OutboxWorker, app, run, spawn_outbox};
+use shenpi_server::{AppState, Config, OutboxWorker, app, run, spawn_backfill, spawn_outbox};
 
 /// A server running in the background until [`Running::shutdown`] or until it is dropped.
 pub struct Running {
@@ -32,9 +32,10 @@ impl Running {
     }
 }
 
-/// Serves `state` on a random loopback port, with its outbox worker.
+/// Serves `state` on a random loopback port, with its outbox worker and inbox backfill.
 pub async fn serve(state: AppState) -> Running {
     let worker = spawn_outbox(state.clone());
+    spawn_backfill(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
