@@ -255,6 +255,9 @@ pub enum ErrorCode {
     FormRejected,
     /// The template needs the originator to pick approvers for a step, and none were given (a request's failure).
     ApproversMissing,
+    /// DingTalk's HTTP callback was refused: malformed, a wrong signature, a stale timestamp or a replayed nonce
+    /// (400, 401 or 409; `POST /dingtalk/events` only).
+    CallbackRefused,
     /// A code this build does not know yet (from a newer server).
     #[serde(other)]
     Unknown,

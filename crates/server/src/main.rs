@@ -17,7 +17,9 @@ async fn main() -> anyhow::Result<()> {
     // xtask and the e2e suite read this line to learn the address.
     println!("shenpi-server listening on http://{}", listener.local_addr()?);
     shenpi_server::spawn_outbox(state.clone());
+    let events = shenpi_server::spawn_events(state.clone());
     run(listener, app(state), shutdown_signal()).await?;
+    events.shutdown().await;
     Ok(())
 }
 

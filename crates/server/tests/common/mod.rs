@@ -11,25 +11,28 @@ use api_types::{ApiError, ErrorCode};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, app, run, spawn_outbox};
+use shenpi_server::{AppState, Config, EventsHandle, app, run, spawn_events, spawn_outbox};
 
 /// A server running in the background until the returned sender is dropped.
 pub struct Running {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// The event intake; dropping it stops it.
+    pub events: EventsHandle,
 }
 
-/// Serves `state` on a random loopback port, with its outbox worker.
+/// Serves `state` on a random loopback port, with its outbox worker and event intake.
 pub async fn serve(state: AppState) -> Running {
     spawn_outbox(state.clone());
+    let events = spawn_events(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(run(listener, app(state), async {
         let _ = rx.await;
     }));
-    Running { base, _stop: tx }
+    Running { base, _stop: tx, events }
 }
 
 /// A server over a temporary SQLite file and dist folder, configured for the emulator it runs against.
