@@ -132,6 +132,23 @@ async fn a_real_approvals_events_arrive_over_stream_and_are_stored_once_each_and
         assert!(Instant::now() < deadline, "{:?}", h.emu.control().stream_pending().await.unwrap());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The metrics saw each event received, applied (its lag observed) and none left pending.
+    let text = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap().text().await.unwrap();
+    let n = stored.len();
+    assert!(
+        text.contains(&format!("shenpi_events_received_total{{channel=\"stream\",outcome=\"new\"}} {n}\n")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("shenpi_event_lag_seconds_count {n}\n")), "{text}");
+    let pending_zero = Instant::now() + Duration::from_secs(2);
+    loop {
+        let text = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap().text().await.unwrap();
+        if text.contains("shenpi_events_pending 0\n") {
+            break;
+        }
+        assert!(Instant::now() < pending_zero, "{text}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
