@@ -29,12 +29,20 @@ const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
 
 /// A harness receiving events on `mode`, with the callback's secrets when it needs them.
 async fn start(mode: &str) -> Harness {
-    common::start_with(&[
-        format!("--events={mode}"),
-        format!("--callback-token={TOKEN}"),
-        format!("--callback-aes-key={AES_KEY}"),
-        "--events-poll-ms=50".to_owned(),
-    ])
+    start_on(TestDb::sqlite(), mode).await
+}
+
+/// [`start`] over the database `db`.
+async fn start_on(db: TestDb, mode: &str) -> Harness {
+    common::start_on(
+        db,
+        &[
+            format!("--events={mode}"),
+            format!("--callback-token={TOKEN}"),
+            format!("--callback-aes-key={AES_KEY}"),
+            "--events-poll-ms=50".to_owned(),
+        ],
+    )
     .await
 }
 
@@ -167,7 +175,17 @@ async fn a_real_approvals_events_arrive_over_the_http_callback_and_are_stored_on
 
 #[tokio::test]
 async fn with_both_channels_each_event_is_stored_once_and_the_repeat_is_counted_a_duplicate() {
-    let h = start("both").await;
+    both_channels_store_each_event_once(start("both").await).await;
+}
+
+#[tokio::test]
+async fn with_both_channels_on_postgres_each_event_is_stored_once() {
+    if let Some(db) = TestDb::postgres().await {
+        both_channels_store_each_event_once(start_on(db, "both").await).await;
+    }
+}
+
+async fn both_channels_store_each_event_once(h: Harness) {
     register_callback(&h).await;
     submit_approval(&h, "key-both-1").await;
     let stored = all_applied(&h, 2).await;
