@@ -234,8 +234,9 @@ pub fn spawn_events_with(state: AppState, apply: ApplyFn) -> EventsHandle {
     EventsHandle { stop, stream, tasks }
 }
 
-/// The Stream handler: stores the event; `Ok` (acked SUCCESS) only once it is committed.
-async fn receive_stream(state: &AppState, event: StreamEvent) -> Result<(), AppError> {
+/// The Stream handler: stores the event; `Ok` (acked SUCCESS) only once it is committed. A failure is logged here
+/// and acked LATER with a fixed text, so no database detail reaches DingTalk.
+async fn receive_stream(state: &AppState, event: StreamEvent) -> Result<(), &'static str> {
     if event.event_id.is_empty() {
         // Nothing could deduplicate it; acking SUCCESS keeps DingTalk from pushing it for ever.
         tracing::warn!(event_type = %event.event_type, "stream: an event without an eventId was dropped");
@@ -253,8 +254,13 @@ async fn receive_stream(state: &AppState, event: StreamEvent) -> Result<(), AppE
         data,
         channel: Channel::Stream,
     };
-    receive(state, &stored).await?;
-    Ok(())
+    match receive(state, &stored).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(event_id = stored.event_id, error = %e, "stream: cannot store the event; acked LATER");
+            Err("the event could not be stored")
+        }
+    }
 }
 
 /// The applier: applies due events until stopped.
