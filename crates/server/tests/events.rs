@@ -17,6 +17,7 @@ use dingtalk_client::crypto::{CallbackCrypto, SealedMessage};
 use dingtalk_emulator::events::EventType;
 use dingtalk_emulator::limits::EventFaults;
 use dingtalk_emulator::push::RegisterCallback;
+use dingtalk_emulator::stream::StreamSettingsUpdate;
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 use shenpi_server::error::AppError;
@@ -224,6 +225,39 @@ async fn duplicated_and_reordered_events_are_stored_once_each_and_all_applied() 
     assert!(delivered.len() >= 16, "every event was duplicated: {}", delivered.len());
     let stored = all_applied(&h, 8).await;
     assert_eq!(stored.len(), 8);
+    assert_stored_as_raised(&h, &stored).await;
+}
+
+/// Renames the server's `events` table (a real database failure for every statement that uses it) or back.
+async fn rename_events_table(h: &Harness, from: &str, to: &str) {
+    use sqlx::Connection;
+    let mut db = sqlx::SqliteConnection::connect(h.db_url()).await.unwrap();
+    sqlx::query(&format!("ALTER TABLE {from} RENAME TO {to}")).execute(&mut db).await.unwrap();
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_event_that_cannot_be_stored_is_acked_later_and_stored_once_when_it_comes_again() {
+    let h = start("stream").await;
+    let settings = StreamSettingsUpdate { later_delay_ms: Some(100), ..StreamSettingsUpdate::default() };
+    h.emu.control().set_stream_settings(settings).await.unwrap();
+    rename_events_table(&h, "events", "events_away").await;
+    let data = json!({ "processInstanceId": "pi-later", "type": "start" });
+    let raised =
+        h.emu.control().raise_event(EventType::InstanceChange, data.as_object().cloned().unwrap()).await.unwrap();
+    // The gateway pushes it again and again while the server answers LATER.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pending = h.emu.control().stream_pending().await.unwrap();
+        if pending.iter().any(|p| p.event_id == raised.event_id && p.attempts >= 3) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not pushed again: {pending:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    rename_events_table(&h, "events_away", "events").await;
+    let stored = all_applied(&h, 1).await;
+    assert_eq!(ids(&stored), [raised.event_id.as_str()]);
     assert_stored_as_raised(&h, &stored).await;
 }
 

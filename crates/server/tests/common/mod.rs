@@ -101,6 +101,11 @@ pub async fn assert_api_error(res: reqwest::Response, status: StatusCode, code: 
 }
 
 impl Harness {
+    /// The URL of the server's database.
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// The server's store, opened again on its database (to read what the server wrote).
     pub async fn store(&self) -> std::sync::Arc<dyn shenpi_server::store::Store> {
         self._db.open().await
