@@ -357,6 +357,19 @@ async fn a_reused_nonce_is_refused_unless_it_is_the_same_push_again() {
 }
 
 #[tokio::test]
+async fn a_push_the_database_cannot_take_gets_a_500_and_succeeds_when_dingtalk_sends_it_again() {
+    let h = start("http").await;
+    let sealed = seal(&crypto(&h), &task_event("e-1"), &now_ms().to_string(), "nonce-1");
+    rename_events_table(&h, "events", "events_away").await;
+    // No `success`: DingTalk keeps the push and retries it.
+    common::assert_api_error(push(&h, &sealed).await, StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal).await;
+    rename_events_table(&h, "events_away", "events").await;
+    // The same push again (its nonce already seen with this signature) is taken.
+    assert_success(&h, push(&h, &sealed).await).await;
+    assert_eq!(ids(&h.store().await.events().await.unwrap()), ["e-1"]);
+}
+
+#[tokio::test]
 async fn the_callback_is_not_found_when_the_http_channel_is_off() {
     let h = start("stream").await;
     let sealed = seal(&crypto(&h), &task_event("e-1"), &now_ms().to_string(), "nonce-1");
