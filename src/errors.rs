@@ -117,7 +117,10 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         }
         (ErrorCode::NotFound, Zh) => ("内容不存在", "它可能已被删除，或你没有查看权限。"),
         (ErrorCode::NotFound, En) => ("Not found", "It may have been deleted, or you may not have access."),
-        (ErrorCode::Internal | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),
-        (ErrorCode::Internal | ErrorCode::Unknown, En) => ("Something went wrong", "Please try again shortly."),
+        // The app never calls DingTalk's callback, so it never sees `callback_refused`.
+        (ErrorCode::Internal | ErrorCode::CallbackRefused | ErrorCode::Unknown, Zh) => ("服务出错了", "请稍后重试。"),
+        (ErrorCode::Internal | ErrorCode::CallbackRefused | ErrorCode::Unknown, En) => {
+            ("Something went wrong", "Please try again shortly.")
+        }
     }
 }

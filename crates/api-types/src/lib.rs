@@ -269,6 +269,9 @@ pub enum ErrorCode {
     RevokeTooSoon,
     /// The person a task was to be transferred to cannot take it (unknown, or already an approver of the step) (400).
     TransferTargetInvalid,
+    /// DingTalk's HTTP callback was refused: malformed, a wrong signature, a stale timestamp or a replayed nonce
+    /// (400, 401 or 409; `POST /dingtalk/events` only).
+    CallbackRefused,
     /// A code this build does not know yet (from a newer server).
     #[serde(other)]
     Unknown,

@@ -74,6 +74,28 @@ pub struct Config {
     /// Days back the backfill looks for instances the index never heard of (DingTalk allows at most 120).
     #[arg(long, env = "SHENPI_BACKFILL_WINDOW_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub backfill_window_days: u64,
+    /// Which channels receive DingTalk's events: `stream` (Stream mode, no public URL needed), `http` (the encrypted
+    /// callback `POST /dingtalk/events`), `both`, or `off`.
+    #[arg(long, env = "SHENPI_EVENTS", value_enum, default_value = "stream")]
+    pub events: crate::events::EventsMode,
+    /// The event subscription's "签名Token" (console → 事件订阅); required when `SHENPI_EVENTS` includes http.
+    /// Never logged.
+    #[arg(long, env = "DINGTALK_CALLBACK_TOKEN", hide_env_values = true)]
+    pub callback_token: Option<Secret>,
+    /// The event subscription's "加密aes_key" (43 characters); required when `SHENPI_EVENTS` includes http.
+    /// Never logged.
+    #[arg(long, env = "DINGTALK_CALLBACK_AES_KEY", hide_env_values = true)]
+    pub callback_aes_key: Option<Secret>,
+    /// The first retry delay of an event the index failed to apply, in ms; each further retry doubles it, up to 300
+    /// times this.
+    #[arg(long, env = "SHENPI_EVENTS_BACKOFF_MS", default_value_t = 1_000)]
+    pub events_backoff_ms: u64,
+    /// Failed attempts after which an event is parked (kept with its error, no longer tried).
+    #[arg(long, env = "SHENPI_EVENTS_MAX_ATTEMPTS", default_value_t = 12)]
+    pub events_max_attempts: i64,
+    /// How often the event applier looks for due events when not woken, in ms.
+    #[arg(long, env = "SHENPI_EVENTS_POLL_MS", default_value_t = 1_000)]
+    pub events_poll_ms: u64,
 }
 
 /// A string that never shows in `Debug` output.

@@ -68,6 +68,9 @@ pub enum AppError {
     /// `ding_talk_unavailable`, 502 otherwise).
     #[error("action refused: {0:?}")]
     Action(api_types::RequestFailure),
+    /// 400, 401 or 409: DingTalk's HTTP callback was refused; see [`Refusal`].
+    #[error("callback refused: {0}")]
+    CallbackRefused(Refusal),
     /// 500: storage failed; detail logged.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -92,6 +95,34 @@ impl From<dingtalk_client::Error> for AppError {
                 AppError::PermissionMissing(e)
             }
             _ => AppError::DingTalkRejected(e),
+        }
+    }
+}
+
+/// Why an HTTP callback was refused (`events.rs` has the rules).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The query or body is not what DingTalk sends.
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// The signature does not verify, an input is missing, or the ciphertext does not open.
+    #[error("{0} ({code})", code = .0.code())]
+    Crypto(dingtalk_client::crypto::CryptoError),
+    /// The timestamp is not a number or is more than 5 minutes away from the server's clock.
+    #[error("the timestamp is missing or more than 5 minutes off")]
+    Stale,
+    /// The nonce was used before by another request.
+    #[error("the nonce was already used by another request")]
+    Replayed,
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        use dingtalk_client::crypto::CryptoError;
+        match self {
+            Refusal::Crypto(CryptoError::SignatureMismatch) | Refusal::Stale => StatusCode::UNAUTHORIZED,
+            Refusal::Replayed => StatusCode::CONFLICT,
+            Refusal::Malformed(_) | Refusal::Crypto(_) => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -173,6 +204,9 @@ impl AppError {
                     _ => StatusCode::BAD_GATEWAY,
                 };
                 (status, f.code, f.message.clone())
+            }
+            AppError::CallbackRefused(refusal) => {
+                (refusal.status(), ErrorCode::CallbackRefused, format!("callback refused: {refusal}"))
             }
             AppError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error".into()),
         }

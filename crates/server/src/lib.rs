@@ -24,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use dingtalk_client::DingTalk;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use error::AppError;
+pub use events::{EventsHandle, spawn_events};
 pub use index::spawn_backfill;
 pub use metrics::Metrics;
 pub use outbox::{OutboxWorker, spawn_outbox};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The outbox worker's timing and wake-up bell.
     pub outbox: Arc<outbox::Outbox>,
+    /// The event intake's settings and the applier's wake-up bell.
+    pub events: Arc<events::Intake>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -120,6 +123,26 @@ impl AppState {
             grace: Duration::from_millis(config.shutdown_grace_ms),
             wake: tokio::sync::Notify::new(),
         };
+        let crypto = match (config.events.http(), &config.callback_token, &config.callback_aes_key) {
+            (false, _, _) => None,
+            (true, Some(token), Some(aes_key)) => Some(
+                dingtalk_client::crypto::CallbackCrypto::new(token.expose(), aes_key.expose(), &config.app_key)
+                    .map_err(|e| anyhow::anyhow!("DINGTALK_CALLBACK_TOKEN / DINGTALK_CALLBACK_AES_KEY: {e}"))?,
+            ),
+            (true, _, _) => anyhow::bail!(
+                "SHENPI_EVENTS={:?} needs DINGTALK_CALLBACK_TOKEN and DINGTALK_CALLBACK_AES_KEY",
+                config.events
+            ),
+        };
+        let events_backoff = Duration::from_millis(config.events_backoff_ms.max(1));
+        let events = events::Intake {
+            mode: config.events,
+            crypto,
+            poll: Duration::from_millis(config.events_poll_ms.max(1)),
+            backoff: events_backoff,
+            max_attempts: config.events_max_attempts.max(1),
+            wake: tokio::sync::Notify::new(),
+        };
         Ok(Self {
             store,
             dingtalk,
@@ -127,6 +150,7 @@ impl AppState {
             templates: Arc::default(),
             metrics,
             outbox: Arc::new(outbox),
+            events: Arc::new(events),
         })
     }
 }
@@ -148,6 +172,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/metrics", get(metrics::serve))
+        // DingTalk's encrypted event callback: outside /api and its OpenAPI document.
+        .route("/dingtalk/events", post(events::callback))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .fallback_service(spa)

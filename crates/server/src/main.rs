@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let grace = std::time::Duration::from_millis(config.shutdown_grace_ms);
     let worker = shenpi_server::spawn_outbox(state.clone());
     let backfill = shenpi_server::spawn_backfill(state.clone());
+    let events = shenpi_server::spawn_events(state.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(run(listener, app(state), async {
         let _ = stopped.await;
@@ -36,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
         Ok(joined) => joined??,
         Err(_) => tracing::warn!("requests still in flight after the grace period"),
     }
+    events.shutdown().await;
     backfill.abort();
     tracing::info!("stopped");
     Ok(())

@@ -77,7 +77,72 @@ pub struct Metrics {
     sessions_active: Gauge,
     outbox_rows: Gauge,
     outbox_oldest_age: Gauge<f64, AtomicU64>,
+    events: EventMetrics,
 }
+
+// Event intake metrics (events.rs): one block, so other parts' metrics merge beside it.
+
+/// Labels of an event received: its channel and whether it was new or a repeat of a stored one.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelOutcome {
+    channel: &'static str,
+    outcome: &'static str,
+}
+
+/// What the event intake reports.
+struct EventMetrics {
+    received: Family<ChannelOutcome, Counter>,
+    lag: Histogram,
+    pending: Gauge,
+}
+
+impl EventMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let events = Self {
+            received: Family::default(),
+            // 50 ms to about 27 minutes.
+            lag: Histogram::new(exponential_buckets(0.05, 2.0, 16)),
+            pending: Gauge::default(),
+        };
+        registry.register(
+            "events_received",
+            "DingTalk events received, per channel and outcome (new, or a duplicate of a stored event)",
+            events.received.clone(),
+        );
+        registry.register_with_unit(
+            "event_lag",
+            "Time from an event's birth at DingTalk to its application to the index",
+            Unit::Seconds,
+            events.lag.clone(),
+        );
+        registry.register(
+            "events_pending",
+            "Stored events not applied yet (parked ones included)",
+            events.pending.clone(),
+        );
+        events
+    }
+}
+
+impl Metrics {
+    /// Counts an event received on `channel`; `new` when it was not stored before.
+    pub fn event_received(&self, channel: crate::events::Channel, new: bool) {
+        let outcome = if new { "new" } else { "duplicate" };
+        self.events.received.get_or_create(&ChannelOutcome { channel: channel.as_str(), outcome }).inc();
+    }
+
+    /// Records an event applied `lag` after its birth.
+    pub fn event_applied(&self, lag: std::time::Duration) {
+        self.events.lag.observe(lag.as_secs_f64());
+    }
+
+    /// Sets how many stored events are not applied yet.
+    pub fn set_events_pending(&self, pending: u64) {
+        self.events.pending.set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+}
+
+// End of the event intake metrics.
 
 /// What the DingTalk client reports, counted.
 pub struct DingTalkMetrics {
@@ -163,12 +228,14 @@ impl Metrics {
             Unit::Seconds,
             outbox_oldest_age.clone(),
         );
+        let events = EventMetrics::register(&mut registry);
         Self {
             registry,
             dingtalk: Arc::new(dingtalk),
             http_requests,
             http_seconds,
             sessions_active,
+            events,
             outbox_rows,
             outbox_oldest_age,
         }

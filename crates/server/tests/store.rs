@@ -7,6 +7,7 @@ use api_types::User;
 use api_types::form::{FieldValue, FormValues};
 use api_types::{Draft, ErrorCode, InboxBox, InboxCounts, InboxItem, RequestFailure, RequestState, SaveDraft};
 use common::db::TestDb;
+use shenpi_server::events::{Channel, StoredEvent};
 use shenpi_server::store::{
     ActionBegin, ActionFate, ActionState, DraftSave, FactSource, Fate, InboxQuery, IndexResult, IndexStatus, Inserted,
     InstanceFacts, NewAction, NewRequest, OutboxStats, Store, StoreError, TaskFacts, TaskOutcome, TaskState,
@@ -79,6 +80,11 @@ scenarios!(
     inbox_filters_narrow_the_page,
     pages_follow_each_other_without_gaps_or_repeats,
     quiet_instances_need_a_refresh_until_read_after_their_end,
+    // Events.
+    an_event_is_stored_once_whichever_channel_repeats_it,
+    due_events_come_oldest_born_first_and_leave_once_applied,
+    a_failed_event_waits_for_its_retry_and_a_parked_one_is_kept_but_not_due,
+    a_nonce_is_new_once_and_then_answers_what_it_first_came_with,
 );
 
 /// 2025-05-20 in Unix seconds.
@@ -803,4 +809,76 @@ async fn quiet_instances_need_a_refresh_until_read_after_their_end(db: TestDb) {
     assert_eq!(ids(store.index_needing_refresh(MS + 10, 10).await.unwrap()), ["pi-1"], "read after its end");
     assert_eq!(store.index_process_codes().await.unwrap(), ["PROC-GENERAL"]);
     assert!(store.index_instance("pi-9").await.unwrap().is_none());
+}
+
+// Events.
+
+fn event(id: &str, born_at: i64, channel: Channel) -> StoredEvent {
+    let data = serde_json::json!({ "processInstanceId": "pi-1", "title": "张三提交的请假", "type": "start" });
+    StoredEvent {
+        event_id: id.into(),
+        event_type: "bpms_instance_change".into(),
+        born_at,
+        corp_id: "dingcorp".into(),
+        data: data.as_object().cloned().unwrap(),
+        channel,
+    }
+}
+
+async fn an_event_is_stored_once_whichever_channel_repeats_it(db: TestDb) {
+    let store = db.open().await;
+    assert!(store.append_event(&event("e1", MS, Channel::Stream), MS + 5).await.unwrap());
+    let mut again = event("e1", MS, Channel::Http);
+    again.data.insert("title".into(), "changed".into());
+    assert!(!store.append_event(&again, MS + 9).await.unwrap(), "a repeat is not new");
+    let all = store.events().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].event, event("e1", MS, Channel::Stream), "the first copy is kept, never rewritten");
+    assert_eq!((all[0].received_at, all[0].applied_at, all[0].attempts, all[0].parked), (MS + 5, None, 0, false));
+}
+
+async fn due_events_come_oldest_born_first_and_leave_once_applied(db: TestDb) {
+    let store = db.open().await;
+    for (id, born) in [("late", MS + 20), ("early", MS), ("middle", MS + 10)] {
+        store.append_event(&event(id, born, Channel::Http), MS + 30).await.unwrap();
+    }
+    let ids = |records: Vec<shenpi_server::store::EventRecord>| -> Vec<String> {
+        records.into_iter().map(|r| r.event.event_id).collect()
+    };
+    assert_eq!(ids(store.due_events(MS + 30, 10).await.unwrap()), ["early", "middle", "late"]);
+    assert_eq!(ids(store.due_events(MS + 30, 2).await.unwrap()), ["early", "middle"]);
+    assert_eq!(store.count_unapplied_events().await.unwrap(), 3);
+    store.mark_event_applied("early", MS + 40).await.unwrap();
+    assert_eq!(ids(store.due_events(MS + 40, 10).await.unwrap()), ["middle", "late"]);
+    assert_eq!(store.count_unapplied_events().await.unwrap(), 2);
+    let early = store.events().await.unwrap().into_iter().find(|r| r.event.event_id == "early").unwrap();
+    assert_eq!(early.applied_at, Some(MS + 40));
+}
+
+async fn a_failed_event_waits_for_its_retry_and_a_parked_one_is_kept_but_not_due(db: TestDb) {
+    let store = db.open().await;
+    store.append_event(&event("poison", MS, Channel::Stream), MS).await.unwrap();
+    store.append_event(&event("fine", MS + 1, Channel::Stream), MS).await.unwrap();
+    store.mark_event_failed("poison", "index down", Some(MS + 1_000)).await.unwrap();
+    let due: Vec<_> = store.due_events(MS + 999, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "the failed event waits; the next one does not wait behind it");
+    assert_eq!(due[0].event.event_id, "fine");
+    let due = store.due_events(MS + 1_000, 10).await.unwrap();
+    assert_eq!(due[0].event.event_id, "poison");
+    assert_eq!((due[0].attempts, due[0].last_error.as_deref()), (1, Some("index down")));
+    store.mark_event_failed("poison", "still down", None).await.unwrap();
+    assert!(store.due_events(i64::MAX, 10).await.unwrap().iter().all(|r| r.event.event_id != "poison"));
+    let poison = store.events().await.unwrap().into_iter().find(|r| r.event.event_id == "poison").unwrap();
+    assert_eq!((poison.attempts, poison.parked, poison.last_error.as_deref()), (2, true, Some("still down")));
+    assert_eq!(poison.event, event("poison", MS, Channel::Stream), "bookkeeping never touches the event");
+    assert_eq!(store.count_unapplied_events().await.unwrap(), 2, "a parked event is still unapplied");
+}
+
+async fn a_nonce_is_new_once_and_then_answers_what_it_first_came_with(db: TestDb) {
+    let store = db.open().await;
+    assert_eq!(store.remember_nonce("n1", "sig-a", "e1", MS, MS - 600_000).await.unwrap(), None);
+    let seen = store.remember_nonce("n1", "sig-b", "e2", MS + 1, MS - 600_000).await.unwrap().unwrap();
+    assert_eq!((seen.signature.as_str(), seen.event_id.as_str()), ("sig-a", "e1"), "the first use is kept");
+    // Once it is older than the window it is forgotten, and the nonce is new again.
+    assert_eq!(store.remember_nonce("n1", "sig-c", "e3", MS + 700_000, MS + 1).await.unwrap(), None);
 }

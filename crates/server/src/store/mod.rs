@@ -14,6 +14,8 @@ pub use index::{
     TaskState,
 };
 pub use postgres::PostgresStore;
+
+use crate::events::{Channel, StoredEvent};
 pub use sqlite::SqliteStore;
 
 /// A storage failure; its details go to the log, never to a client.
@@ -152,6 +154,96 @@ pub trait Store: Send + Sync + 'static {
     async fn inbox_page(&self, user_id: &str, query: &InboxQuery) -> Result<Vec<InboxRow>, StoreError>;
     /// How many items each of `user_id`'s boxes holds.
     async fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts, StoreError>;
+    // DingTalk's events, append-only (`events.rs`), and the nonces of HTTP callbacks.
+
+    /// Stores the event received at `received_at` (Unix ms) unless its `event_id` is stored already; `true` when it
+    /// is new. A stored event is never rewritten.
+    async fn append_event(&self, event: &StoredEvent, received_at: i64) -> Result<bool, StoreError>;
+    /// Up to `limit` events not yet applied, not parked and due at `now` (Unix ms), oldest `born_at` first.
+    async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError>;
+    /// Records that the index took the event at `now` (Unix ms).
+    async fn mark_event_applied(&self, event_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Records a failed attempt with its error: tried again from `retry_at` (Unix ms), or parked when `None`.
+    async fn mark_event_failed(&self, event_id: &str, error: &str, retry_at: Option<i64>) -> Result<(), StoreError>;
+    /// Every stored event with its bookkeeping, oldest `born_at` first (for tests and operators; unbounded).
+    async fn events(&self) -> Result<Vec<EventRecord>, StoreError>;
+    /// How many stored events are not applied yet (parked ones included).
+    async fn count_unapplied_events(&self) -> Result<u64, StoreError>;
+    /// Remembers that an HTTP callback came with `nonce`, `signature` and `event_id` at `now` (Unix ms), and
+    /// forgets nonces seen before `forget_before`. `None` when the nonce is new (it is recorded); otherwise what it
+    /// first came with (nothing is changed).
+    async fn remember_nonce(
+        &self,
+        nonce: &str,
+        signature: &str,
+        event_id: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<Option<SeenNonce>, StoreError>;
+}
+
+/// A stored event and the applier's bookkeeping of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// The event as it arrived.
+    pub event: StoredEvent,
+    /// When it was stored, Unix ms.
+    pub received_at: i64,
+    /// When the index took it, Unix ms.
+    pub applied_at: Option<i64>,
+    /// Failed attempts to apply it.
+    pub attempts: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Whether its attempts ran out: kept, no longer tried.
+    pub parked: bool,
+}
+
+/// What an HTTP callback nonce first came with: [`Store::remember_nonce`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenNonce {
+    /// The signature of that callback.
+    pub signature: String,
+    /// The event it carried (empty for `check_url`).
+    pub event_id: String,
+}
+
+/// The columns of `events` every backend selects, with `data` as text and `parked` as 0 or 1.
+const EVENT_COLUMNS: &str = "event_id, event_type, channel, corp_id, born_at, received_at, CAST(data AS TEXT) AS data,
+    applied_at, attempts, last_error, CAST(CASE WHEN parked THEN 1 ELSE 0 END AS BIGINT) AS parked";
+
+/// An event's `data` as the JSON text the stores keep.
+fn event_data_json(event: &StoredEvent) -> Result<String, StoreError> {
+    serde_json::to_string(&event.data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))
+}
+
+/// An [`EventRecord`] from a row of [`EVENT_COLUMNS`].
+fn event_of_row<'r, R>(row: &'r R) -> Result<EventRecord, StoreError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let data: String = row.try_get("data")?;
+    let channel: String = row.try_get("channel")?;
+    Ok(EventRecord {
+        event: StoredEvent {
+            event_id: row.try_get("event_id")?,
+            event_type: row.try_get("event_type")?,
+            born_at: row.try_get("born_at")?,
+            corp_id: row.try_get("corp_id")?,
+            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
+            channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel:?}")))?,
+        },
+        received_at: row.try_get("received_at")?,
+        applied_at: row.try_get("applied_at")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
+        parked: row.try_get::<i64, _>("parked")? != 0,
+    })
 }
 
 /// An action to record: [`Store::begin_action`].

@@ -4,11 +4,14 @@ use std::str::FromStr;
 
 use api_types::{Draft, InboxCounts, RequestState, SaveDraft, User};
 use sqlx::Row;
+
+use crate::events::StoredEvent;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::index::IndexSql;
 use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, action_fate_columns, action_of_row};
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
+use super::{EVENT_COLUMNS, EventRecord, SeenNonce, event_data_json, event_of_row};
 use super::{
     Fate, Inserted, NewRequest, OutboxJob, OutboxStats, Store, StoreError, StoredRequest, StoredSession, fate_columns,
     parse_failure, parse_state,
@@ -510,6 +513,104 @@ impl Store for SqliteStore {
 
     async fn inbox_counts(&self, user_id: &str) -> Result<InboxCounts, StoreError> {
         IndexSql(&self.pool).counts(user_id).await
+    }
+
+    async fn append_event(&self, event: &StoredEvent, received_at: i64) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO events (event_id, event_type, channel, corp_id, born_at, received_at, data)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(&event.event_id)
+        .bind(&event.event_type)
+        .bind(event.channel.as_str())
+        .bind(&event.corp_id)
+        .bind(event.born_at)
+        .bind(received_at)
+        .bind(event_data_json(event)?)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE applied_at IS NULL AND NOT parked AND retry_at <= ?
+             ORDER BY born_at, event_id LIMIT ?"
+        );
+        let rows = sqlx::query(&sql).bind(now).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(event_of_row).collect()
+    }
+
+    async fn mark_event_applied(&self, event_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE events SET applied_at = ? WHERE event_id = ? AND applied_at IS NULL")
+            .bind(now)
+            .bind(event_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_event_failed(&self, event_id: &str, error: &str, retry_at: Option<i64>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE events SET attempts = attempts + 1, last_error = ?, retry_at = COALESCE(?, retry_at),
+               parked = ? WHERE event_id = ? AND applied_at IS NULL",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(i64::from(retry_at.is_none()))
+        .bind(event_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn events(&self) -> Result<Vec<EventRecord>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY born_at, event_id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(event_of_row).collect()
+    }
+
+    async fn count_unapplied_events(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE applied_at IS NULL").fetch_one(&self.pool).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn remember_nonce(
+        &self,
+        nonce: &str,
+        signature: &str,
+        event_id: &str,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<Option<SeenNonce>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM callback_nonces WHERE seen_at < ?").bind(forget_before).execute(&mut *tx).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO callback_nonces (nonce, signature, event_id, seen_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(nonce)
+        .bind(signature)
+        .bind(event_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let seen = match inserted {
+            1 => None,
+            _ => {
+                let row = sqlx::query("SELECT signature, event_id FROM callback_nonces WHERE nonce = ?")
+                    .bind(nonce)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Some(SeenNonce { signature: row.try_get("signature")?, event_id: row.try_get("event_id")? })
+            }
+        };
+        tx.commit().await?;
+        Ok(seen)
     }
 }
 

@@ -11,7 +11,9 @@ use api_types::{ApiError, ErrorCode};
 use clap::Parser;
 use dingtalk_emulator::Emulator;
 use reqwest::StatusCode;
-use shenpi_server::{AppState, Config, OutboxWorker, app, run, spawn_backfill, spawn_outbox};
+use shenpi_server::{
+    AppState, Config, EventsHandle, OutboxWorker, app, run, spawn_backfill, spawn_events, spawn_outbox,
+};
 
 /// A server running in the background until [`Running::shutdown`] or until it is dropped.
 pub struct Running {
@@ -20,6 +22,8 @@ pub struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     worker: OutboxWorker,
+    /// The event intake.
+    pub events: EventsHandle,
 }
 
 impl Running {
@@ -29,20 +33,22 @@ impl Running {
         let _ = self.stop.send(());
         let (served, ()) = tokio::join!(self.server, self.worker.shutdown());
         served.unwrap().unwrap();
+        self.events.shutdown().await;
     }
 }
 
-/// Serves `state` on a random loopback port, with its outbox worker and inbox backfill.
+/// Serves `state` on a random loopback port, with its outbox worker, inbox backfill and event intake.
 pub async fn serve(state: AppState) -> Running {
     let worker = spawn_outbox(state.clone());
     spawn_backfill(state.clone());
+    let events = spawn_events(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(run(listener, app(state), async {
         let _ = stopped.await;
     }));
-    Running { base, stop, server, worker }
+    Running { base, stop, server, worker, events }
 }
 
 /// A server over a temporary SQLite file and dist folder, configured for the emulator it runs against.
@@ -134,6 +140,16 @@ pub async fn assert_api_error(res: reqwest::Response, status: StatusCode, code: 
 }
 
 impl Harness {
+    /// The URL of the server's database.
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
+    /// The server's store, opened again on its database (to read what the server wrote).
+    pub async fn store(&self) -> std::sync::Arc<dyn shenpi_server::store::Store> {
+        self._db.open().await
+    }
+
     pub async fn login(&self, code: &str) -> reqwest::Response {
         self.post("/api/session", code).await
     }
