@@ -163,6 +163,22 @@ pub struct ForecastStep {
 pub struct JsapiSignatureRequest {
     /// The page's URL (`location.href`); any `#fragment` is ignored.
     pub url: String,
+    /// The hash to sign with; SHA-1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<SignatureDigest>,
+}
+
+/// The hash behind a `dd.config` signature (jsapi.md §3.1: which one DingTalk checks today is unverified, so the
+/// app may ask for either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureDigest {
+    /// SHA-1, 40 hex digits: older official documents, the community SDKs and most deployed code.
+    #[default]
+    Sha1,
+    /// SHA-256, 64 hex digits: the current official sample.
+    Sha256,
 }
 
 /// The parameters of `dd.config` for one page, in the JSAPI's own spelling.
@@ -180,6 +196,8 @@ pub struct JsapiSignature {
     pub nonce_str: String,
     /// The lower-case hex digest over ticket, nonce, timestamp and URL.
     pub signature: String,
+    /// The hash it was made with.
+    pub digest: SignatureDigest,
 }
 
 /// A form someone started and has not submitted yet, kept on the server so that it opens on every device they log

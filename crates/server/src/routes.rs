@@ -2,7 +2,7 @@
 
 use api_types::{
     ApiError, AppConfig, AuthCodeLogin, ForecastRequest, ForecastStep, Health, JsapiSignature, JsapiSignatureRequest,
-    OAuthLogin, Session, TemplateDetail, TemplateSummary, User,
+    OAuthLogin, Session, SignatureDigest, TemplateDetail, TemplateSummary, User,
 };
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -227,10 +227,10 @@ async fn forecast(
     Ok(Json(steps(&forecast)))
 }
 
-/// The digest the `dd.config` signature uses. jsapi.md §3.1: SHA-1 is what older official documents, the
-/// community SDKs and most deployed code use; the current official sample uses SHA-256; which DingTalk accepts
-/// today is unverified. SHA-1 is the long-proven choice; the emulator accepts either.
-pub const SIGNATURE_DIGEST: dingtalk_client::jsapi::Digest = dingtalk_client::jsapi::Digest::Sha1;
+/// The digest the `dd.config` signature uses unless the page asks for the other. jsapi.md §3.1: SHA-1 is what older
+/// official documents, the community SDKs and most deployed code use; the current official sample uses SHA-256;
+/// which DingTalk accepts today is unverified. SHA-1 is the long-proven default; the emulator accepts either.
+pub const SIGNATURE_DIGEST: SignatureDigest = SignatureDigest::Sha1;
 
 /// The URL form signed: the page's URL as it is (without the fragment), like the community SDKs. The app signs
 /// its entry page, whose query it does not percent-encode, so both forms agree for it.
@@ -279,8 +279,12 @@ async fn jsapi_signature(
     let ticket = state.dingtalk.jsapi().ticket().await?;
     let nonce_str = new_token().0[..16].to_owned();
     let time_stamp = u64::try_from(now_ms()).unwrap_or_default();
-    let signature =
-        dingtalk_client::jsapi::sign(&ticket, &nonce_str, time_stamp, url, SIGNATURE_DIGEST, SIGNATURE_URL_FORM);
+    let digest = body.digest.unwrap_or(SIGNATURE_DIGEST);
+    let hash = match digest {
+        SignatureDigest::Sha1 => dingtalk_client::jsapi::Digest::Sha1,
+        SignatureDigest::Sha256 => dingtalk_client::jsapi::Digest::Sha256,
+    };
+    let signature = dingtalk_client::jsapi::sign(&ticket, &nonce_str, time_stamp, url, hash, SIGNATURE_URL_FORM);
     let s = &state.settings;
     Ok(Json(JsapiSignature {
         agent_id: s.agent_id.clone(),
@@ -288,6 +292,7 @@ async fn jsapi_signature(
         time_stamp,
         nonce_str,
         signature,
+        digest,
     }))
 }
 

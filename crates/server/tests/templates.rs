@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use api_types::form::{Field, FieldKind, FormSchema};
-use api_types::{ErrorCode, ForecastStep, JsapiSignature, StepPerson, TemplateDetail, TemplateSummary};
+use api_types::{
+    ErrorCode, ForecastStep, JsapiSignature, SignatureDigest, StepPerson, TemplateDetail, TemplateSummary,
+};
 use common::{Harness, assert_api_error, start};
 use dingtalk_client::jsapi::{Digest, UrlForm, sign};
 use dingtalk_emulator::control::{ControlCallError, Seed};
@@ -199,19 +201,46 @@ async fn the_signature_is_over_the_current_ticket_without_a_session() {
     assert_eq!(s.signature, expected);
 }
 
-#[tokio::test]
-async fn the_emulated_dingtalk_accepts_the_servers_signature_and_refuses_a_forged_one() {
-    let h = start().await;
-    let url = "https://app.example.com/index.html?corpId=ding1";
-    let s: JsapiSignature = h.signature(&format!("{url}#/todo")).await.json().await.unwrap();
-    let verify = JsapiVerify {
-        url: format!("{url}#/todo"),
+/// What a container sends DingTalk for `dd.config` with the signature `s` on the page `url`.
+fn verify_of(url: &str, s: &JsapiSignature) -> JsapiVerify {
+    JsapiVerify {
+        url: url.to_owned(),
         nonce_str: s.nonce_str.clone(),
         time_stamp: json!(s.time_stamp),
         signature: s.signature.clone(),
         corp_id: s.corp_id.clone(),
         agent_id: json!(s.agent_id),
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_page_may_ask_for_a_sha256_signature_and_the_emulated_dingtalk_accepts_it() {
+    let h = start().await;
+    let url = "https://app.example.com/index.html?corpId=ding1&next=%2Ftodo";
+    let body = json!({ "url": url, "digest": "sha256" });
+    let res = h.http.post(format!("{}/api/jsapi/signature", h.base)).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let s: JsapiSignature = res.json().await.unwrap();
+    assert_eq!(s.digest, SignatureDigest::Sha256);
+    assert_eq!(s.signature.len(), 64);
+    let expected = sign(&h.ticket().await, &s.nonce_str, s.time_stamp, url, Digest::Sha256, UrlForm::Raw);
+    assert_eq!(s.signature, expected);
+    let verify = verify_of(url, &s);
+    h.emu.control().verify_jsapi(&verify).await.unwrap();
+    // Without a digest it is SHA-1; a digest DingTalk does not use is the caller's mistake.
+    let sha1: JsapiSignature = h.signature(url).await.json().await.unwrap();
+    assert_eq!((sha1.digest, sha1.signature.len()), (SignatureDigest::Sha1, 40));
+    let md5 = json!({ "url": url, "digest": "md5" });
+    let res = h.http.post(format!("{}/api/jsapi/signature", h.base)).json(&md5).send().await.unwrap();
+    assert_api_error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+}
+
+#[tokio::test]
+async fn the_emulated_dingtalk_accepts_the_servers_signature_and_refuses_a_forged_one() {
+    let h = start().await;
+    let url = "https://app.example.com/index.html?corpId=ding1";
+    let s: JsapiSignature = h.signature(&format!("{url}#/todo")).await.json().await.unwrap();
+    let verify = verify_of(&format!("{url}#/todo"), &s);
     h.emu.control().verify_jsapi(&verify).await.unwrap();
 
     let forged = [
