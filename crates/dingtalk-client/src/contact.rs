@@ -1,4 +1,4 @@
-//! The organisation's directory on the legacy host: a department's sub-departments (`topapi/v2/department/listsub`)
+//! The organisation's directory on the legacy host: a department (`topapi/v2/department/get`), its sub-departments (`topapi/v2/department/listsub`)
 //! and its members, a page at a time (`topapi/v2/user/list`).
 //!
 //! Both calls are on DingTalk's list of contact APIs exempt from the monthly quota (server-api.md §1.4). An unknown
@@ -30,6 +30,18 @@ pub struct SubDepartment {
     pub parent_id: Option<i64>,
 }
 
+/// `topapi/v2/department/get`'s `result`, the fields the directory uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentDetail {
+    /// Department id.
+    pub dept_id: i64,
+    /// Name.
+    pub name: String,
+    /// Parent department; absent for the root.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+}
+
 /// `topapi/v2/user/list`'s `result`: one page of a department's members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberPage {
@@ -47,6 +59,13 @@ pub struct MemberPage {
 impl<'a> ContactHandler<'a> {
     pub(crate) fn new(dt: &'a DingTalk) -> Self {
         Self { dt }
+    }
+
+    /// One department's details (the root is 1), its name in Chinese.
+    pub async fn department(&self, dept_id: i64) -> Result<DepartmentDetail> {
+        let body = json!({ "dept_id": dept_id, "language": "zh_CN" });
+        let wrapped: Wrapped<DepartmentDetail> = self.dt.legacy_post("/topapi/v2/department/get", &body).await?;
+        Ok(wrapped.result)
     }
 
     /// The direct sub-departments of `dept_id` (the root is 1), names in Chinese.
