@@ -141,3 +141,21 @@ async fn no_session_is_401_and_bad_input_400_or_404() {
         assert_api_error(get(&h, &token, path).await, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     }
 }
+
+#[tokio::test]
+async fn a_failed_refresh_serves_the_last_copy_and_no_copy_is_a_502() {
+    use dingtalk_emulator::limits::FaultRule;
+    let h = common::start_with(&["--directory-ttl-secs=0".to_owned()]).await;
+    let token = h.session_for("zhangsan").await;
+    let rule = FaultRule { permission_denied: true, ..FaultRule::on("/topapi/v2/department/listsub") };
+    h.emu.control().add_fault(&rule).await.unwrap();
+    let res = get(&h, &token, "/api/contacts").await;
+    assert_api_error(res, StatusCode::BAD_GATEWAY, ErrorCode::PermissionMissing).await;
+
+    h.emu.control().clear_faults().await.unwrap();
+    let fresh = page(&h, &token, "/api/contacts?limit=100").await;
+    h.emu.control().add_fault(&rule).await.unwrap();
+    let stale = page(&h, &token, "/api/contacts?limit=100").await;
+    assert_eq!(stale, fresh, "the last copy keeps serving while DingTalk refuses");
+    assert!(calls_to(&h, "/topapi/v2/department/listsub").await >= 3, "the refresh was attempted");
+}
