@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod contacts;
 pub mod detail;
 pub mod form;
 pub mod inbox;
 pub use inbox::{InboxBox, InboxCounts, InboxItem, InboxPage, InboxPerson};
 
+pub use contacts::{Contact, ContactPage, DepartmentNode};
 pub use detail::*;
 
 /// `GET /api/health`: the server is up and can reach its database.

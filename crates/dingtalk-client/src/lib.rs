@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod contact;
 pub mod crypto;
 mod error;
 pub mod events;
@@ -82,6 +83,11 @@ impl DingTalk {
     /// User identity and contacts.
     pub fn user(&self) -> user::UserHandler<'_> {
         user::UserHandler::new(self)
+    }
+
+    /// The organisation's directory: departments and their members.
+    pub fn contact(&self) -> contact::ContactHandler<'_> {
+        contact::ContactHandler::new(self)
     }
 
     /// The web login (OAuth) for browsers outside DingTalk.

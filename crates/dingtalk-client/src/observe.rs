@@ -72,6 +72,8 @@ const EXEMPT_PATHS: &[&str] = &[
     "/topapi/v2/user/getuserinfo",
     "/topapi/v2/user/get",
     "/topapi/v2/department/get",
+    "/topapi/v2/department/listsub",
+    "/topapi/v2/user/list",
     "/topapi/user/getbyunionid",
     "/v1.0/oauth2/accessToken",
     "/v1.0/oauth2/{id}/token",

@@ -59,9 +59,10 @@ pub struct UserDetail {
     pub boss: bool,
 }
 
+/// A legacy answer's `result`.
 #[derive(Deserialize)]
-struct Wrapped<T> {
-    result: T,
+pub(crate) struct Wrapped<T> {
+    pub(crate) result: T,
 }
 
 impl<'a> UserHandler<'a> {

@@ -111,3 +111,22 @@ async fn a_free_login_code_is_not_an_oauth_code() {
     let err = client(&emu).oauth().user_token(&code).await.unwrap_err();
     assert_eq!(err.api_code(), Some("invalidAuthCode"));
 }
+
+#[tokio::test]
+async fn the_directory_lists_sub_departments_and_pages_of_members() {
+    let emu = Emulator::start().await.unwrap();
+    let dt = client(&emu);
+    let subs = dt.contact().sub_departments(100).await.unwrap();
+    assert_eq!(subs.iter().map(|d| d.dept_id).collect::<Vec<_>>(), [101, 102, 103]);
+    assert_eq!(subs[0].parent_id, Some(100));
+    let first = dt.contact().members(101, 0, 2).await.unwrap();
+    assert_eq!(first.list.len(), 2);
+    assert!(first.has_more);
+    let next = first.next_cursor.unwrap();
+    let second = dt.contact().members(101, next, 100).await.unwrap();
+    assert!(!second.has_more && second.next_cursor.is_none());
+    assert!(second.list.iter().all(|u| first.list.iter().all(|f| f.userid != u.userid)), "pages do not overlap");
+    assert!(second.list.iter().chain(&first.list).all(|u| u.active && u.userid != "former01"));
+    let err = dt.contact().sub_departments(999).await.unwrap_err();
+    assert_eq!(err.api_code(), Some("60003"));
+}

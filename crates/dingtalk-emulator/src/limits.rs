@@ -85,6 +85,8 @@ pub const EXEMPT_ROUTES: &[&str] = &[
     "/topapi/v2/user/getuserinfo",
     "/topapi/v2/user/get",
     "/topapi/v2/department/get",
+    "/topapi/v2/department/listsub",
+    "/topapi/v2/user/list",
     "/topapi/user/getbyunionid",
     "/v1.0/oauth2/accessToken",
     "/v1.0/oauth2/{corpId}/token",

@@ -1,5 +1,13 @@
 //! The legacy host (`oapi.dingtalk.com`): `/gettoken` and the `/topapi/v2/*` identity and org calls.
 //!
+//! The contact directory calls `topapi/v2/department/listsub` and `topapi/v2/user/list` follow DingTalk's
+//! documented request and `result` shapes as far as the public SDK types confirm them. Unverified, and decided here:
+//! (unverified) `user/list` answers a `size` outside 1..=100 with errcode 40035 ("不合法的参数"), because that is
+//! DingTalk's generic invalid-parameter code; (unverified) an unknown department is errcode 60003 ("部门不存在") on
+//! both calls, the code `department/get` uses; (unverified) `next_cursor` is absent on the last page, as the Java
+//! SDK's optional `Long nextCursor` suggests. People who left are not members of any department, so neither call
+//! lists them, as in DingTalk.
+//!
 //! Every answer is HTTP 200 with DingTalk's envelope `{errcode, errmsg, request_id, ...}` (server-api.md §1.1).
 //! Bodies are accepted as JSON or form-urlencoded, and numbers as JSON numbers or numeric strings (§1).
 
@@ -23,6 +31,8 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/topapi/v2/user/getuserinfo", post(getuserinfo))
         .route("/topapi/v2/user/get", post(user_get))
         .route("/topapi/v2/department/get", post(department_get))
+        .route("/topapi/v2/department/listsub", post(department_listsub))
+        .route("/topapi/v2/user/list", post(user_list))
         .route("/topapi/user/getbyunionid", post(getbyunionid))
         .route("/topapi/{*rest}", any(unknown_method))
 }
@@ -223,6 +233,72 @@ async fn department_get(State(shared): State<Arc<Shared>>, LegacyCall(params): L
     });
     if let Some(parent) = dept.parent_id {
         result["parent_id"] = json!(parent);
+    }
+    ok(json!({ "result": result }))
+}
+
+/// The most people one `topapi/v2/user/list` page holds.
+pub const USER_LIST_MAX_SIZE: i64 = 100;
+
+/// `topapi/v2/department/listsub`: the direct sub-departments of `dept_id` (the root, 1, when absent).
+async fn department_listsub(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
+    let dept_id = int_param(&params, "dept_id").unwrap_or(1);
+    let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    if !state.org.departments.iter().any(|d| d.dept_id == dept_id) {
+        return fail(60003, "部门不存在");
+    }
+    let subs: Vec<Value> = state
+        .org
+        .departments
+        .iter()
+        .filter(|d| d.parent_id == Some(dept_id))
+        .map(|d| {
+            json!({
+                "dept_id": d.dept_id,
+                "name": d.name,
+                "parent_id": dept_id,
+                "create_dept_group": false,
+                "auto_add_user": false,
+            })
+        })
+        .collect();
+    ok(json!({ "result": subs }))
+}
+
+/// `topapi/v2/user/list`: one page of the current members of `dept_id` (direct members, not those of its
+/// sub-departments), `size` at a time from the offset `cursor`.
+async fn user_list(State(shared): State<Arc<Shared>>, LegacyCall(params): LegacyCall) -> Json<Value> {
+    let Some(dept_id) = int_param(&params, "dept_id") else {
+        return fail(40035, "缺少参数 dept_id");
+    };
+    let Some(cursor) = int_param(&params, "cursor").filter(|c| *c >= 0) else {
+        return fail(40035, "缺少参数 cursor");
+    };
+    let Some(size) = int_param(&params, "size") else {
+        return fail(40035, "缺少参数 size");
+    };
+    if !(1..=USER_LIST_MAX_SIZE).contains(&size) {
+        return fail(40035, "不合法的参数 size");
+    }
+    let state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    if !state.org.departments.iter().any(|d| d.dept_id == dept_id) {
+        return fail(60003, "部门不存在");
+    }
+    let members: Vec<&User> = state.org.users.iter().filter(|u| u.active && u.dept_ids.contains(&dept_id)).collect();
+    let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(members.len());
+    let end = start.saturating_add(usize::try_from(size).unwrap_or(0)).min(members.len());
+    let list: Vec<Value> = members[start..end]
+        .iter()
+        .map(|user| {
+            let mut item = user_json(&state.org, user);
+            item["leader"] = json!(state.org.is_leader(&user.user_id, dept_id));
+            item["dept_order"] = json!(0);
+            item
+        })
+        .collect();
+    let mut result = json!({ "has_more": end < members.len(), "list": list });
+    if end < members.len() {
+        result["next_cursor"] = json!(end);
     }
     ok(json!({ "result": result }))
 }

@@ -96,6 +96,10 @@ pub struct Config {
     /// How often the event applier looks for due events when not woken, in ms.
     #[arg(long, env = "SHENPI_EVENTS_POLL_MS", default_value_t = 1_000)]
     pub events_poll_ms: u64,
+    /// Seconds the contact directory (the browser's pickers) is served from memory before it is walked from
+    /// DingTalk again; a walk costs 1 + departments + member pages calls, all exempt from the monthly quota.
+    #[arg(long, env = "SHENPI_DIRECTORY_TTL_SECS", default_value_t = 600)]
+    pub directory_ttl_secs: u64,
 }
 
 /// A string that never shows in `Debug` output.

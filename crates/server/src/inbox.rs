@@ -58,7 +58,7 @@ pub struct InboxParams {
 }
 
 /// Text that is present and not blank.
-fn given(value: &Option<String>) -> Option<&str> {
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 

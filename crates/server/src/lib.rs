@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod auth;
 pub mod config;
+pub mod contacts;
 pub mod drafts;
 pub mod error;
 pub mod events;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub outbox: Arc<outbox::Outbox>,
     /// The event intake's settings and the applier's wake-up bell.
     pub events: Arc<events::Intake>,
+    /// The organisation's directory for the pickers, cached in front of DingTalk.
+    pub contacts: Arc<contacts::Directory>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -151,6 +154,7 @@ impl AppState {
             metrics,
             outbox: Arc::new(outbox),
             events: Arc::new(events),
+            contacts: Arc::new(contacts::Directory::new(Duration::from_secs(config.directory_ttl_secs))),
         })
     }
 }

@@ -53,7 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::requests::get_request))
         .merge(crate::drafts::router())
         .merge(crate::actions::router())
-        .merge(crate::inbox::router());
+        .merge(crate::inbox::router())
+        .merge(crate::contacts::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
 }
 
