@@ -436,8 +436,8 @@ pub struct SubmittedRequest {
     /// When shenpi accepted it, Unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
-    /// The body as it was submitted, to show it or copy it into a new request (`GET /api/requests/{id}` only).
-    /// Absent for requests submitted before shenpi kept it.
+    /// The body as it was submitted, to show it or copy it into a new request. Absent in `GET /api/requests` items
+    /// (the detail has it) and for requests submitted before shenpi kept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted: Option<SubmitRequest>,
 }

@@ -67,7 +67,7 @@ fn new_id() -> String {
     hex::encode(bytes)
 }
 
-/// A stored request as the API shows it, without the submitted body; `template_name` is what the caller has at hand.
+/// A stored request as `POST` and `GET /api/requests/{id}` show it; `template_name` is what the caller has at hand.
 pub fn answer(r: &StoredRequest, template_name: Option<String>) -> SubmittedRequest {
     SubmittedRequest {
         id: r.id.clone(),
@@ -77,7 +77,7 @@ pub fn answer(r: &StoredRequest, template_name: Option<String>) -> SubmittedRequ
         process_code: Some(r.process_code.clone()),
         template_name,
         created_at: Some(r.created_at),
-        submitted: None,
+        submitted: r.submitted.clone(),
     }
 }
 
@@ -157,9 +157,7 @@ pub async fn get_request(
     Path(id): Path<String>,
 ) -> Result<Json<SubmittedRequest>, AppError> {
     let stored = state.store.request(&id).await?.filter(|r| r.user_id == user.user_id).ok_or(AppError::NotFound)?;
-    let mut answer = answer(&stored, state.templates.cached_name_for(&user.user_id, &stored.process_code));
-    answer.submitted = stored.submitted;
-    Ok(Json(answer))
+    Ok(Json(answer(&stored, state.templates.cached_name_for(&user.user_id, &stored.process_code))))
 }
 
 /// The query of `GET /api/requests`, as text so that a bad parameter gets a message naming it.
@@ -192,7 +190,7 @@ pub async fn list_requests(
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_cursor = more.then(|| rows.last().map(|r| cursor_of(r.created_at, &r.id))).flatten();
-    let items =
-        rows.iter().map(|r| answer(r, state.templates.cached_name_for(&user.user_id, &r.process_code))).collect();
+    let name = |r: &StoredRequest| state.templates.cached_name_for(&user.user_id, &r.process_code);
+    let items = rows.iter().map(|r| SubmittedRequest { submitted: None, ..answer(r, name(r)) }).collect();
     Ok(Json(RequestPage { items, next_cursor }))
 }
