@@ -413,8 +413,9 @@ pub struct RequestFailure {
     pub message: String,
 }
 
-/// A submitted approval request: the answer to `POST /api/requests` and `GET /api/requests/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A submitted approval request: the answer to `POST /api/requests` and `GET /api/requests/{id}`, and an item of
+/// `GET /api/requests`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubmittedRequest {
@@ -428,6 +429,31 @@ pub struct SubmittedRequest {
     /// Why it failed, when `state` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<RequestFailure>,
+    /// The template (`PROC-...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_code: Option<String>,
+    /// The template's name, when the server has it at hand (it never asks DingTalk for it here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_name: Option<String>,
+    /// When shenpi accepted it, Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    /// The body as it was submitted, to show it or copy it into a new request. Absent in `GET /api/requests` items
+    /// (the detail has it) and for requests submitted before shenpi kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<SubmitRequest>,
+}
+
+/// A page of the caller's own requests, newest first: `GET /api/requests`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPage {
+    /// The requests, without their submitted bodies.
+    pub items: Vec<SubmittedRequest>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -467,6 +493,10 @@ mod tests {
             state: RequestState::Failed,
             instance_id: None,
             failure: Some(RequestFailure { code: ErrorCode::FormRejected, message: "表单校验失败".into() }),
+            process_code: None,
+            template_name: None,
+            created_at: None,
+            submitted: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(

@@ -75,16 +75,27 @@ fn time_bound(name: &str, value: &str, end_of_day: bool) -> Result<i64, AppError
 }
 
 /// A cursor for the item after `(sort_at, key)`.
-fn cursor_of(sort_at: i64, key: &str) -> String {
+pub(crate) fn cursor_of(sort_at: i64, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{sort_at}:{key}"))
 }
 
 /// The position a cursor names.
-fn position_of(cursor: &str) -> Result<(i64, String), AppError> {
+pub(crate) fn position_of(cursor: &str) -> Result<(i64, String), AppError> {
     let bad = || AppError::BadRequest("cursor is not one this server gave out; start again without it".into());
     let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
     let (sort_at, key) = text.split_once(':').ok_or_else(bad)?;
     Ok((sort_at.parse().map_err(|_| bad())?, key.to_owned()))
+}
+
+/// A page's `limit` parameter: 1 to 100, 20 when absent.
+pub(crate) fn page_limit(limit: &Option<String>) -> Result<i64, AppError> {
+    match given(limit) {
+        None => Ok(DEFAULT_LIMIT),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(AppError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}"))),
+        },
+    }
 }
 
 impl InboxParams {
@@ -128,13 +139,7 @@ impl InboxParams {
         {
             return Err(AppError::BadRequest("from is after to".into()));
         }
-        let limit = match given(&self.limit) {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => return Err(AppError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}"))),
-            },
-        };
+        let limit = page_limit(&self.limit)?;
         let after = given(&self.cursor).map(position_of).transpose()?;
         Ok(InboxQuery { inbox, q, process_code, status, from, to, after, limit })
     }

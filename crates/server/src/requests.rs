@@ -1,10 +1,12 @@
-//! Approval requests: `POST /api/requests` puts a validated request and its outbox row in the store in one
-//! transaction (exactly once per `Idempotency-Key`), `GET /api/requests/{id}` reads where it stands. The outbox
-//! worker ([`crate::outbox`]) delivers it to DingTalk.
+//! Approval requests: `POST /api/requests` puts a validated request, the body as sent and its outbox row in the
+//! store in one transaction (exactly once per `Idempotency-Key`), `GET /api/requests/{id}` reads where it stands
+//! and what was submitted, `GET /api/requests` lists the caller's own, newest first. The outbox worker
+//! ([`crate::outbox`]) delivers them to DingTalk.
 
 use api_types::form::{FormComponentValue, to_dingtalk, validate};
-use api_types::{ApiError, ApprovalStep, ApproverPick, SubmitRequest, SubmittedRequest};
-use axum::extract::{Path, State};
+use api_types::{ApiError, ApprovalStep, ApproverPick, RequestPage, SubmitRequest, SubmittedRequest};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -12,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, Json};
+use crate::inbox::{cursor_of, given, page_limit, position_of};
 use crate::store::{Inserted, NewRequest, StoredRequest};
 
 /// The header carrying the client's idempotency key.
@@ -64,13 +67,17 @@ fn new_id() -> String {
     hex::encode(bytes)
 }
 
-/// A stored request as the API shows it.
-pub fn answer(r: &StoredRequest) -> SubmittedRequest {
+/// A stored request as `POST` and `GET /api/requests/{id}` show it; `template_name` is what the caller has at hand.
+pub fn answer(r: &StoredRequest, template_name: Option<String>) -> SubmittedRequest {
     SubmittedRequest {
         id: r.id.clone(),
         state: r.state,
         instance_id: r.instance_id.clone(),
         failure: r.failure.clone(),
+        process_code: Some(r.process_code.clone()),
+        template_name,
+        created_at: Some(r.created_at),
+        submitted: r.submitted.clone(),
     }
 }
 
@@ -119,6 +126,7 @@ pub async fn submit(
         body_hash: hash.clone(),
         process_code: body.process_code.clone(),
         payload: serde_json::to_string(&payload).map_err(|e| AppError::BadRequest(e.to_string()))?,
+        submitted: Some(body.clone()),
         created_at: crate::outbox::now_ms(),
     };
     let stored = match state.store.insert_request(&new).await? {
@@ -130,10 +138,12 @@ pub async fn submit(
         Inserted::Existing(r) if r.body_hash == hash => r,
         Inserted::Existing(_) => return Err(AppError::IdempotencyConflict),
     };
-    Ok((StatusCode::ACCEPTED, Json(answer(&stored))))
+    let name = Some(template.name.clone()).filter(|n| !n.is_empty());
+    Ok((StatusCode::ACCEPTED, Json(answer(&stored, name))))
 }
 
-/// `GET /api/requests/{id}`: where one of the caller's requests stands. Someone else's is not found.
+/// `GET /api/requests/{id}`: where one of the caller's requests stands and what was submitted (when shenpi kept
+/// it), to show it or copy it into a new request. Someone else's is not found. Never calls DingTalk.
 #[utoipa::path(get, path = "/requests/{id}", tag = "requests", security(("session" = [])),
     params(("id" = String, Path, description = "the request's id")),
     responses(
@@ -147,5 +157,40 @@ pub async fn get_request(
     Path(id): Path<String>,
 ) -> Result<Json<SubmittedRequest>, AppError> {
     let stored = state.store.request(&id).await?.filter(|r| r.user_id == user.user_id).ok_or(AppError::NotFound)?;
-    Ok(Json(answer(&stored)))
+    Ok(Json(answer(&stored, state.templates.cached_name_for(&user.user_id, &stored.process_code))))
+}
+
+/// The query of `GET /api/requests`, as text so that a bad parameter gets a message naming it.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// The previous page's `nextCursor`.
+    pub cursor: Option<String>,
+    /// Requests per page, 1 to 100 (default 20).
+    pub limit: Option<String>,
+}
+
+/// `GET /api/requests`: the caller's own requests, newest first, from shenpi's table only (never DingTalk), for
+/// the app's "copy from an old request" list. Items carry no submitted body: `GET /api/requests/{id}` has it.
+#[utoipa::path(get, path = "/requests", tag = "requests", security(("session" = [])), params(ListParams),
+    responses(
+        (status = 200, body = RequestPage),
+        (status = 400, body = ApiError, description = "`bad_request`: a malformed cursor or limit; the message names it"),
+        (status = 401, body = ApiError, description = "`unauthenticated`: no valid session"),
+))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<RequestPage>, AppError> {
+    let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let limit = page_limit(&params.limit)?;
+    let after = given(&params.cursor).map(position_of).transpose()?;
+    let mut rows = state.store.user_requests(&user.user_id, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = more.then(|| rows.last().map(|r| cursor_of(r.created_at, &r.id))).flatten();
+    let name = |r: &StoredRequest| state.templates.cached_name_for(&user.user_id, &r.process_code);
+    let items = rows.iter().map(|r| SubmittedRequest { submitted: None, ..answer(r, name(r)) }).collect();
+    Ok(Json(RequestPage { items, next_cursor }))
 }

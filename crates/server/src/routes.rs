@@ -49,7 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_template))
         .routes(routes!(forecast))
         .routes(routes!(jsapi_signature))
-        .routes(routes!(crate::requests::submit))
+        .routes(routes!(crate::requests::submit, crate::requests::list_requests))
         .routes(routes!(crate::requests::get_request))
         .merge(crate::drafts::router())
         .merge(crate::actions::router())

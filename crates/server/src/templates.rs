@@ -117,6 +117,14 @@ impl Templates {
         self.schemas.get(&process_code.to_owned()).map(|t| t.name.clone()).filter(|n| !n.is_empty())
     }
 
+    /// A template's name from what is cached (its form, or `user_id`'s list of templates); never calls DingTalk.
+    pub fn cached_name_for(&self, user_id: &str, process_code: &str) -> Option<String> {
+        self.cached_name(process_code).or_else(|| {
+            let visible = self.visible.get(&user_id.to_owned())?;
+            visible.iter().find(|t| t.process_code == process_code).map(|t| t.name.clone()).filter(|n| !n.is_empty())
+        })
+    }
+
     /// A template's form, from the cache or DingTalk (no visibility check: callers that show it use [`Self::for_user`]).
     pub async fn schema(&self, dt: &DingTalk, process_code: &str) -> Result<Arc<Template>, AppError> {
         if let Some(t) = self.schemas.get(&process_code.to_owned()) {

@@ -5,7 +5,10 @@ mod common;
 
 use api_types::User;
 use api_types::form::{FieldValue, FormValues};
-use api_types::{Draft, ErrorCode, InboxBox, InboxCounts, InboxItem, RequestFailure, RequestState, SaveDraft};
+use api_types::{
+    ApprovalMode, ApprovalStep, ApproverPick, Draft, ErrorCode, InboxBox, InboxCounts, InboxItem, RequestFailure,
+    RequestState, SaveDraft, SubmitRequest,
+};
 use common::db::TestDb;
 use shenpi_server::events::{Channel, StoredEvent};
 use shenpi_server::store::{
@@ -55,6 +58,8 @@ scenarios!(
     finishing_records_the_fate_and_empties_the_outbox,
     a_row_whose_lease_ran_out_comes_back_as_an_unknown_outcome,
     outbox_stats_count_rows_and_date_the_oldest,
+    a_request_keeps_the_body_as_sent_and_an_old_row_reads_back_without_one,
+    a_users_requests_page_newest_first_without_repeats_or_other_users,
     // Drafts.
     a_saved_draft_reads_back_for_its_user_only,
     drafts_list_the_most_recently_saved_first,
@@ -205,6 +210,14 @@ fn new_request(id: &str, key: &str) -> NewRequest {
         body_hash: format!("hash-of-{id}"),
         process_code: "PROC-GENERAL".into(),
         payload: format!("{{\"request\":\"{id}\"}}"),
+        submitted: Some(SubmitRequest {
+            process_code: "PROC-GENERAL".into(),
+            dept_id: None,
+            values: FormValues::new().with("TextField-1", FieldValue::Text(format!("事项 {id}"))),
+            approvers: None,
+            cc: None,
+            picks: None,
+        }),
         created_at: NOW * 1000,
     }
 }
@@ -314,6 +327,68 @@ async fn outbox_stats_count_rows_and_date_the_oldest(db: TestDb) {
     let delivered = Fate::Delivered { instance_id: "inst-1".into(), state: RequestState::Running };
     store.finish_outbox("r1", &delivered, MS + 20).await.unwrap();
     assert_eq!(store.outbox_stats().await.unwrap(), OutboxStats { rows: 1, oldest_created_at: Some(MS + 9) });
+}
+
+async fn a_request_keeps_the_body_as_sent_and_an_old_row_reads_back_without_one(db: TestDb) {
+    let store = store_with_user(&db).await;
+    let full = SubmitRequest {
+        process_code: "PROC-GENERAL".into(),
+        dept_id: Some(101),
+        values: FormValues::new()
+            .with("TextField-1", FieldValue::Text("采购显示器".into()))
+            .with("MoneyField-1", FieldValue::Money("1299.50".into()))
+            .with("DDMultiSelectField-1", FieldValue::Choices(vec!["甲".into(), "乙".into()])),
+        approvers: Some(vec![ApprovalStep { mode: ApprovalMode::All, user_ids: vec!["lisi".into(), "wangwu".into()] }]),
+        cc: Some(vec!["zhaoliu".into()]),
+        picks: Some(vec![ApproverPick { activity_id: "act-1".into(), user_ids: vec!["lisi".into()] }]),
+    };
+    let new = NewRequest { submitted: Some(full.clone()), ..new_request("r1", "key-0001") };
+    let Inserted::Created(created) = store.insert_request(&new).await.unwrap() else { panic!("a new key") };
+    assert_eq!(created.submitted.as_ref(), Some(&full));
+    let read = store.request("r1").await.unwrap().expect("stored");
+    assert_eq!((read.process_code.as_str(), read.submitted), ("PROC-GENERAL", Some(full)));
+    // Empty lists are kept as sent, distinct from absent ones.
+    let empty = SubmitRequest { cc: Some(vec![]), ..new_request("r3", "key-0003").submitted.unwrap() };
+    store
+        .insert_request(&NewRequest { submitted: Some(empty.clone()), ..new_request("r3", "key-0003") })
+        .await
+        .unwrap();
+    assert_eq!(store.request("r3").await.unwrap().expect("stored").submitted, Some(empty));
+
+    // A row as written before shenpi kept the body.
+    store.insert_request(&NewRequest { submitted: None, ..new_request("r2", "key-0002") }).await.unwrap();
+    let old = store.request("r2").await.unwrap().expect("stored");
+    assert_eq!((old.state, old.process_code.as_str(), old.submitted), (RequestState::Queued, "PROC-GENERAL", None));
+    let listed = store.user_requests("zhangsan", None, 10).await.unwrap();
+    let listed: Vec<_> = listed.iter().map(|r| (r.id.as_str(), r.submitted.is_some())).collect();
+    assert_eq!(listed, [("r3", true), ("r2", false), ("r1", true)], "same millisecond: by id, descending");
+}
+
+async fn a_users_requests_page_newest_first_without_repeats_or_other_users(db: TestDb) {
+    let store = store_with_user(&db).await;
+    store.create_session("hash-b", &lisi(), NOW, FAR_END).await.unwrap();
+    // Seven of zhangsan's: r0..r6, where r2, r3 and r4 share a millisecond; and one of lisi's in between.
+    let at = [MS + 1, MS + 2, MS + 3, MS + 3, MS + 3, MS + 4, MS + 5];
+    for (n, created_at) in at.iter().enumerate() {
+        let new = NewRequest { created_at: *created_at, ..new_request(&format!("r{n}"), &format!("key-000{n}")) };
+        store.insert_request(&new).await.unwrap();
+    }
+    let theirs = NewRequest { user_id: "lisi".into(), created_at: MS + 3, ..new_request("l1", "key-lisi-1") };
+    store.insert_request(&theirs).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.user_requests("zhangsan", after.clone(), 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some((last.created_at, last.id.clone()));
+        seen.extend(page.iter().map(|r| r.id.clone()));
+    }
+    assert_eq!(seen, ["r6", "r5", "r4", "r3", "r2", "r1", "r0"]);
+    let lisi_rows = store.user_requests("lisi", None, 10).await.unwrap();
+    assert_eq!(lisi_rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["l1"]);
+    assert!(store.user_requests("nobody", None, 10).await.unwrap().is_empty());
 }
 
 /// A draft save of a 报销-like form.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use api_types::form::FormValues;
 use api_types::{Draft, SaveDraft};
-use api_types::{ErrorCode, InboxCounts, RequestFailure, RequestState, User};
+use api_types::{ErrorCode, InboxCounts, RequestFailure, RequestState, SubmitRequest, User};
 pub use index::{
     FactSource, InboxQuery, InboxRow, IndexResult, IndexStatus, IndexedInstance, InstanceFacts, TaskFacts, TaskOutcome,
     TaskState,
@@ -71,6 +71,14 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_request(&self, request: &NewRequest) -> Result<Inserted, StoreError>;
     /// A request by id.
     async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError>;
+    /// Up to `limit` of the user's requests, newest first (by `created_at`, then id, both descending), starting
+    /// after the position `after` (`created_at`, id) when given.
+    async fn user_requests(
+        &self,
+        user_id: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredRequest>, StoreError>;
     /// Claims up to `limit` outbox rows due at `now` (Unix ms) whose lease is free, leasing them until `lease_until`.
     /// A row whose earlier lease ran out (a worker stopped mid-delivery) comes back with `unknown_outcome` set: its
     /// send may have reached DingTalk.
@@ -364,7 +372,7 @@ where
 }
 
 /// A request to store: [`Store::insert_request`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewRequest {
     /// shenpi's id for it.
     pub id: String,
@@ -378,12 +386,14 @@ pub struct NewRequest {
     pub process_code: String,
     /// What the worker sends, as JSON.
     pub payload: String,
+    /// The body as the person sent it; `None` only for a row written as before shenpi kept it.
+    pub submitted: Option<SubmitRequest>,
     /// When it arrived, Unix ms.
     pub created_at: i64,
 }
 
 /// What [`Store::insert_request`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Inserted {
     /// The request is new and queued.
     Created(StoredRequest),
@@ -392,7 +402,7 @@ pub enum Inserted {
 }
 
 /// A request as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredRequest {
     /// shenpi's id.
     pub id: String,
@@ -408,8 +418,88 @@ pub struct StoredRequest {
     pub instance_id: Option<String>,
     /// Why it failed.
     pub failure: Option<RequestFailure>,
+    /// The template.
+    pub process_code: String,
+    /// The body as the person sent it; `None` for rows from before shenpi kept it.
+    pub submitted: Option<SubmitRequest>,
     /// When it arrived, Unix ms.
     pub created_at: i64,
+}
+
+/// The columns [`request_of_row`] reads.
+pub(crate) const SELECT_REQUEST: &str = "SELECT id, user_id, idempotency_key, body_hash, state, instance_id,
+    failure_code, failure_message, process_code, submitted_values, submitted_dept_id, submitted_approvers,
+    submitted_cc, submitted_picks, created_at FROM requests";
+
+/// A submitted body as the columns that keep it: values, dept id, approvers, cc, picks (JSON where not a number).
+/// All are NULL for a row without a body.
+pub(crate) struct SubmittedColumns {
+    pub values: Option<String>,
+    pub dept_id: Option<i64>,
+    pub approvers: Option<String>,
+    pub cc: Option<String>,
+    pub picks: Option<String>,
+}
+
+impl SubmittedColumns {
+    /// The columns for `submitted`.
+    pub(crate) fn of(submitted: Option<&SubmitRequest>) -> Result<Self, StoreError> {
+        fn json<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>, StoreError> {
+            value
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("submitted body: {e}")))
+        }
+        let Some(s) = submitted else {
+            return Ok(Self { values: None, dept_id: None, approvers: None, cc: None, picks: None });
+        };
+        Ok(Self {
+            values: json(Some(&s.values))?,
+            dept_id: s.dept_id,
+            approvers: json(s.approvers.as_ref())?,
+            cc: json(s.cc.as_ref())?,
+            picks: json(s.picks.as_ref())?,
+        })
+    }
+}
+
+/// A `requests` row of [`SELECT_REQUEST`] as a [`StoredRequest`].
+pub(crate) fn request_of_row<'r, R>(row: &'r R) -> Result<StoredRequest, StoreError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn parse<T: serde::de::DeserializeOwned>(text: Option<String>, what: &str) -> Result<Option<T>, StoreError> {
+        text.map(|t| serde_json::from_str(&t)).transpose().map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    }
+    let process_code: String = row.try_get("process_code")?;
+    let submitted = match parse(row.try_get("submitted_values")?, "submitted values")? {
+        None => None,
+        Some(values) => Some(SubmitRequest {
+            process_code: process_code.clone(),
+            dept_id: row.try_get("submitted_dept_id")?,
+            values,
+            approvers: parse(row.try_get("submitted_approvers")?, "submitted approvers")?,
+            cc: parse(row.try_get("submitted_cc")?, "submitted cc")?,
+            picks: parse(row.try_get("submitted_picks")?, "submitted picks")?,
+        }),
+    };
+    Ok(StoredRequest {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        body_hash: row.try_get("body_hash")?,
+        state: parse_state(&row.try_get::<String, _>("state")?)?,
+        instance_id: row.try_get("instance_id")?,
+        failure: parse_failure(row.try_get("failure_code")?, row.try_get("failure_message")?)?,
+        process_code,
+        submitted,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// A claimed outbox row with what delivering it needs.

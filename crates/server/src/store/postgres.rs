@@ -13,8 +13,8 @@ use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, act
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{EVENT_COLUMNS, EventRecord, SeenNonce, event_data_json, event_of_row};
 use super::{
-    Fate, Inserted, NewRequest, OutboxJob, OutboxStats, Store, StoreError, StoredRequest, StoredSession, fate_columns,
-    parse_failure, parse_state,
+    Fate, Inserted, NewRequest, OutboxJob, OutboxStats, SELECT_REQUEST, Store, StoreError, StoredRequest,
+    StoredSession, SubmittedColumns, fate_columns, request_of_row,
 };
 use super::{InboxQuery, InboxRow, IndexedInstance, InstanceFacts, TaskFacts};
 
@@ -117,10 +117,12 @@ impl Store for PostgresStore {
         Ok(done.rows_affected())
     }
     async fn insert_request(&self, r: &NewRequest) -> Result<Inserted, StoreError> {
+        let submitted = SubmittedColumns::of(r.submitted.as_ref())?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO requests (id, user_id, idempotency_key, body_hash, payload, process_code, state, created_at,
-               updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8)
+               updated_at, submitted_values, submitted_dept_id, submitted_approvers, submitted_cc, submitted_picks)
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (user_id, idempotency_key) DO NOTHING",
         )
         .bind(&r.id)
@@ -131,6 +133,11 @@ impl Store for PostgresStore {
         .bind(&r.process_code)
         .bind(r.created_at)
         .bind(r.created_at)
+        .bind(submitted.values)
+        .bind(submitted.dept_id)
+        .bind(submitted.approvers)
+        .bind(submitted.cc)
+        .bind(submitted.picks)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -140,7 +147,7 @@ impl Store for PostgresStore {
                 .bind(&r.idempotency_key)
                 .fetch_one(&mut *tx)
                 .await?;
-            return Ok(Inserted::Existing(request_of(&row)?));
+            return Ok(Inserted::Existing(request_of_row(&row)?));
         }
         sqlx::query("INSERT INTO outbox (request_id, due_at) VALUES ($1, $2)")
             .bind(&r.id)
@@ -149,12 +156,30 @@ impl Store for PostgresStore {
             .await?;
         let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = $1")).bind(&r.id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Inserted::Created(request_of(&row)?))
+        Ok(Inserted::Created(request_of_row(&row)?))
     }
 
     async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(request_of).transpose()
+        row.as_ref().map(request_of_row).transpose()
+    }
+
+    async fn user_requests(
+        &self,
+        user_id: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredRequest>, StoreError> {
+        // No position: after every row (`created_at` is a real Unix ms, far below the largest i64).
+        let (created_at, id) = after.unwrap_or((i64::MAX, String::new()));
+        let rows = sqlx::query(&format!("{SELECT_REQUEST} WHERE user_id = $1 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $4"))
+            .bind(user_id)
+            .bind(created_at)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(request_of_row).collect()
     }
 
     async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError> {
@@ -600,22 +625,4 @@ impl Store for PostgresStore {
         tx.commit().await?;
         Ok(seen)
     }
-}
-
-/// The columns [`request_of`] reads.
-const SELECT_REQUEST: &str = "SELECT id, user_id, idempotency_key, body_hash, state, instance_id, failure_code,
-    failure_message, created_at FROM requests";
-
-/// A `requests` row as a [`StoredRequest`].
-fn request_of(row: &sqlx::postgres::PgRow) -> Result<StoredRequest, StoreError> {
-    Ok(StoredRequest {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        body_hash: row.try_get("body_hash")?,
-        state: parse_state(row.try_get("state")?)?,
-        instance_id: row.try_get("instance_id")?,
-        failure: parse_failure(row.try_get("failure_code")?, row.try_get("failure_message")?)?,
-        created_at: row.try_get("created_at")?,
-    })
 }

@@ -13,8 +13,8 @@ use super::{ActionBegin, ActionFate, NewAction, SELECT_ACTION, StoredAction, act
 use super::{DraftSave, SavePlan, draft_of_row, saved_draft, values_json};
 use super::{EVENT_COLUMNS, EventRecord, SeenNonce, event_data_json, event_of_row};
 use super::{
-    Fate, Inserted, NewRequest, OutboxJob, OutboxStats, Store, StoreError, StoredRequest, StoredSession, fate_columns,
-    parse_failure, parse_state,
+    Fate, Inserted, NewRequest, OutboxJob, OutboxStats, SELECT_REQUEST, Store, StoreError, StoredRequest,
+    StoredSession, SubmittedColumns, fate_columns, request_of_row,
 };
 use super::{InboxQuery, InboxRow, IndexedInstance, InstanceFacts, TaskFacts};
 
@@ -129,10 +129,12 @@ impl Store for SqliteStore {
         Ok(done.rows_affected())
     }
     async fn insert_request(&self, r: &NewRequest) -> Result<Inserted, StoreError> {
+        let submitted = SubmittedColumns::of(r.submitted.as_ref())?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO requests (id, user_id, idempotency_key, body_hash, payload, process_code, state, created_at,
-               updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+               updated_at, submitted_values, submitted_dept_id, submitted_approvers, submitted_cc, submitted_picks)
+             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (user_id, idempotency_key) DO NOTHING",
         )
         .bind(&r.id)
@@ -143,6 +145,11 @@ impl Store for SqliteStore {
         .bind(&r.process_code)
         .bind(r.created_at)
         .bind(r.created_at)
+        .bind(submitted.values)
+        .bind(submitted.dept_id)
+        .bind(submitted.approvers)
+        .bind(submitted.cc)
+        .bind(submitted.picks)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -152,7 +159,7 @@ impl Store for SqliteStore {
                 .bind(&r.idempotency_key)
                 .fetch_one(&mut *tx)
                 .await?;
-            return Ok(Inserted::Existing(request_of(&row)?));
+            return Ok(Inserted::Existing(request_of_row(&row)?));
         }
         sqlx::query("INSERT INTO outbox (request_id, due_at) VALUES (?, ?)")
             .bind(&r.id)
@@ -161,12 +168,32 @@ impl Store for SqliteStore {
             .await?;
         let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = ?")).bind(&r.id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Inserted::Created(request_of(&row)?))
+        Ok(Inserted::Created(request_of_row(&row)?))
     }
 
     async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_REQUEST} WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(request_of).transpose()
+        row.as_ref().map(request_of_row).transpose()
+    }
+
+    async fn user_requests(
+        &self,
+        user_id: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredRequest>, StoreError> {
+        // No position: after every row (`created_at` is a real Unix ms, far below the largest i64).
+        let (created_at, id) = after.unwrap_or((i64::MAX, String::new()));
+        let rows = sqlx::query(&format!(
+            "{SELECT_REQUEST} WHERE user_id = ? AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+        ))
+        .bind(user_id)
+        .bind(created_at)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(request_of_row).collect()
     }
 
     async fn claim_outbox(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxJob>, StoreError> {
@@ -612,22 +639,4 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(seen)
     }
-}
-
-/// The columns [`request_of`] reads.
-const SELECT_REQUEST: &str = "SELECT id, user_id, idempotency_key, body_hash, state, instance_id, failure_code,
-    failure_message, created_at FROM requests";
-
-/// A `requests` row as a [`StoredRequest`].
-fn request_of(row: &sqlx::sqlite::SqliteRow) -> Result<StoredRequest, StoreError> {
-    Ok(StoredRequest {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        body_hash: row.try_get("body_hash")?,
-        state: parse_state(row.try_get("state")?)?,
-        instance_id: row.try_get("instance_id")?,
-        failure: parse_failure(row.try_get("failure_code")?, row.try_get("failure_message")?)?,
-        created_at: row.try_get("created_at")?,
-    })
 }
