@@ -28,9 +28,11 @@ impl common::Harness {
     }
 }
 
+// These tests hand the event to `on_user_left` themselves, so the server's own intake is off; `tests/flow.rs` shows
+// the same through the real Stream channel.
 #[tokio::test]
 async fn leaving_ends_that_users_sessions_only_and_their_next_login_is_refused() {
-    let h = common::start().await;
+    let h = common::start_with(&["--events=off".to_owned()]).await;
     let phone = h.session_for("zhangsan").await;
     let laptop = h.session_for("zhangsan").await;
     let other = h.session_for("lisi").await;
@@ -58,7 +60,7 @@ async fn leaving_ends_that_users_sessions_only_and_their_next_login_is_refused()
 
 #[tokio::test]
 async fn a_legacy_http_event_naming_one_user_as_a_string_ends_their_sessions() {
-    let h = common::start().await;
+    let h = common::start_with(&["--events=off".to_owned()]).await;
     let token = h.session_for("wangwu").await;
     let event = h.emu.control().leave_org("wangwu").await.unwrap();
     let legacy = json!({ "UserId": "wangwu", "TimeStamp": event.born_ms.to_string() });
@@ -69,7 +71,7 @@ async fn a_legacy_http_event_naming_one_user_as_a_string_ends_their_sessions() {
 
 #[tokio::test]
 async fn an_event_of_another_organisation_or_naming_nobody_ends_nothing() {
-    let h = common::start().await;
+    let h = common::start_with(&["--events=off".to_owned()]).await;
     let token = h.session_for("zhangsan").await;
     let event = Event::user_leave_org(&["zhangsan".into()], 0, "ding-someone-else".into());
     on_user_left(&h.state, &stored(&event, event.data.clone(), Channel::Stream)).await.unwrap();
