@@ -40,9 +40,11 @@ struct Harness {
     _db: TestDb,
 }
 
-/// The server's configuration against `emu` over `db`, with quick outbox retries and `extra` flags.
+/// The server's configuration against `emu` over `db`, with quick outbox retries and `extra` flags. Its own event
+/// intake is off: these tests feed the emulator's events to `index::apply` themselves, in the orders they choose
+/// (`tests/flow.rs` shows the live channels).
 fn config(emu: &Emulator, db: &TestDb, extra: &[&str]) -> Config {
-    let quick = ["--outbox-backoff-ms=50", "--outbox-poll-ms=50"];
+    let quick = ["--outbox-backoff-ms=50", "--outbox-poll-ms=50", "--events=off"];
     let flags: Vec<String> = quick.iter().chain(extra).map(|f| (*f).to_owned()).collect();
     common::config_for(emu, &db.url, std::path::Path::new("/nonexistent"), &flags)
 }
