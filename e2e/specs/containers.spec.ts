@@ -85,7 +85,7 @@ for (const platform of ["ios", "android", "pc"] as Platform[]) {
     });
 
     test("toast, alert and confirm are drawn and answer after their buttons", async () => {
-      expect((await jsapi.call("device.notification.toast", { text: "已提交", icon: "success", duration: 2 })).ok)
+      expect((await jsapi.call("device.notification.toast", { text: "已提交", icon: "success", duration: 5 })).ok)
         .toBe(true);
       await expect(dialogs.toast).toHaveText("已提交");
 
