@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 use api_types::{ApiError, Contact, ContactPage, DepartmentNode};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dingtalk_client::DingTalk;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,14 +22,10 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, Json};
-use crate::inbox::given;
+use crate::inbox::{bad_cursor, cursor_text, given, opaque_cursor, page_limit};
 
 /// The root department's id.
 pub const ROOT_DEPT: i64 = 1;
-/// People per page when `limit` is absent.
-const DEFAULT_LIMIT: usize = 20;
-/// The most people a page may have.
-const MAX_LIMIT: usize = 100;
 /// The longest search text, in characters.
 const MAX_Q_CHARS: usize = 100;
 /// How long a failed refresh waits before the next one, while the last copy keeps serving.
@@ -233,14 +227,13 @@ fn dept_param(name: &str, value: &str) -> Result<i64, AppError> {
 
 /// A cursor for the person after `contact`.
 fn cursor_of(contact: &Contact) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}\n{}", contact.name, contact.user_id))
+    opaque_cursor(&format!("{}\n{}", contact.name, contact.user_id))
 }
 
 /// The (name, userid) a cursor names.
 fn position_of(cursor: &str) -> Result<(String, String), AppError> {
-    let bad = || AppError::BadRequest("cursor is not one this server gave out; start again without it".into());
-    let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
-    let (name, user_id) = text.split_once('\n').ok_or_else(bad)?;
+    let text = cursor_text(cursor)?;
+    let (name, user_id) = text.split_once('\n').ok_or_else(bad_cursor)?;
     Ok((name.to_owned(), user_id.to_owned()))
 }
 
@@ -251,13 +244,7 @@ impl ContactParams {
             return Err(AppError::BadRequest(format!("q is longer than {MAX_Q_CHARS} characters")));
         }
         let dept = given(&self.dept).map(|d| dept_param("dept", d)).transpose()?;
-        let limit = match given(&self.limit) {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => return Err(AppError::BadRequest(format!("limit must be a number from 1 to {MAX_LIMIT}"))),
-            },
-        };
+        let limit = page_limit(&self.limit)? as usize;
         let after = given(&self.cursor).map(position_of).transpose()?;
         Ok(ContactQuery { q, dept, after, limit })
     }
@@ -374,6 +361,6 @@ mod tests {
         let contact =
             Contact { user_id: "u1".into(), name: "张三".into(), avatar: None, title: None, departments: vec![] };
         assert_eq!(position_of(&cursor_of(&contact)).unwrap(), ("张三".to_owned(), "u1".to_owned()));
-        assert!(position_of(&URL_SAFE_NO_PAD.encode("no newline")).is_err());
+        assert!(position_of(&opaque_cursor("no newline")).is_err());
     }
 }

@@ -76,15 +76,29 @@ fn time_bound(name: &str, value: &str, end_of_day: bool) -> Result<i64, AppError
 
 /// A cursor for the item after `(sort_at, key)`.
 pub(crate) fn cursor_of(sort_at: i64, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{sort_at}:{key}"))
+    opaque_cursor(&format!("{sort_at}:{key}"))
 }
 
 /// The position a cursor names.
 pub(crate) fn position_of(cursor: &str) -> Result<(i64, String), AppError> {
-    let bad = || AppError::BadRequest("cursor is not one this server gave out; start again without it".into());
-    let text = URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
-    let (sort_at, key) = text.split_once(':').ok_or_else(bad)?;
-    Ok((sort_at.parse().map_err(|_| bad())?, key.to_owned()))
+    let text = cursor_text(cursor)?;
+    let (sort_at, key) = text.split_once(':').ok_or_else(bad_cursor)?;
+    Ok((sort_at.parse().map_err(|_| bad_cursor())?, key.to_owned()))
+}
+
+/// A position as the opaque cursor every paged route gives out.
+pub(crate) fn opaque_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position text of a cursor [`opaque_cursor`] made.
+pub(crate) fn cursor_text(cursor: &str) -> Result<String, AppError> {
+    URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad_cursor)
+}
+
+/// The answer to a cursor this server did not give out.
+pub(crate) fn bad_cursor() -> AppError {
+    AppError::BadRequest("cursor is not one this server gave out; start again without it".into())
 }
 
 /// A page's `limit` parameter: 1 to 100, 20 when absent.

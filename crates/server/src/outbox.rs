@@ -21,7 +21,7 @@
 //! process restarted, or another one) looks the instance up before sending.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use api_types::{ApprovalMode, ErrorCode, RequestFailure, RequestState};
 use dingtalk_client::Error as DtError;
@@ -41,10 +41,7 @@ const LOOKBACK_MS: i64 = 60_000;
 /// Rows claimed at once.
 const BATCH: i64 = 20;
 
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use crate::auth::now_ms;
 
 /// The worker's timing, and the bell that wakes it when a request is queued.
 #[derive(Debug)]
