@@ -9,8 +9,8 @@
 //!   DingTalk pushes the event again.
 //! - An event is stored once per `event_id`, whichever channel brings it and however often: a repeat is not new and
 //!   is answered as delivered.
-//! - One applier task ([`spawn_events`]) takes unapplied events in `born_at` order and calls
-//!   [`crate::index::apply`] for every one of them, whatever its type. A failed apply is tried again after a backoff
+//! - One applier task ([`spawn_events`]) takes unapplied events in `born_at` order and hands each to [`dispatch`]:
+//!   `user_leave_org` to [`crate::auth::on_user_left`], every other type to [`crate::index::apply`]. A failed apply is tried again after a backoff
 //!   that doubles from `SHENPI_EVENTS_BACKOFF_MS` (up to 300 times it); after `SHENPI_EVENTS_MAX_ATTEMPTS` failed
 //!   attempts the event is parked with its last error and logged, so one poisoned event never holds up the others.
 //!   The applier is woken when an event is appended and polls every `SHENPI_EVENTS_POLL_MS` as a fallback.
@@ -204,12 +204,18 @@ impl Drop for EventsHandle {
     }
 }
 
-/// Starts the applier over [`crate::index::apply`] and, when the mode says so, the Stream client.
+/// Starts the applier over [`dispatch`] and, when the mode says so, the Stream client.
 pub fn spawn_events(state: AppState) -> EventsHandle {
-    spawn_events_with(
-        state,
-        Arc::new(|state, event| Box::pin(async move { crate::index::apply(&state, &event).await })),
-    )
+    spawn_events_with(state, Arc::new(|state, event| Box::pin(async move { dispatch(&state, &event).await })))
+}
+
+/// Applies one stored event where its type belongs: someone leaving the organisation ends their sessions; approval
+/// events (and types nobody handles) go to the index.
+pub async fn dispatch(state: &AppState, event: &StoredEvent) -> Result<(), AppError> {
+    match dingtalk_client::events::EventType::from(event.event_type.as_str()) {
+        dingtalk_client::events::EventType::UserLeaveOrg => crate::auth::on_user_left(state, event).await,
+        _ => crate::index::apply(state, event).await,
+    }
 }
 
 /// [`spawn_events`] with another way to apply each event (tests use it to make applying fail).

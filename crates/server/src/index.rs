@@ -54,9 +54,7 @@ pub async fn apply(state: &AppState, event: &StoredEvent) -> Result<(), AppError
     match EventType::from(event.event_type.as_str()) {
         EventType::InstanceChange => apply_instance(state, &payload(event)?).await,
         EventType::TaskChange => apply_task(state, event, &payload(event)?).await,
-        // Not an approval event, but the intake hands every event here: someone who left loses their sessions.
-        EventType::UserLeaveOrg => crate::auth::on_user_left(state, event).await,
-        EventType::Other(_) => Ok(()),
+        EventType::UserLeaveOrg | EventType::Other(_) => Ok(()),
     }
 }
 
