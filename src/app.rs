@@ -1,4 +1,4 @@
-//! The root component: context, router and the page for each URL.
+//! The root component: context, router, the login gate and the page for each URL.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -6,28 +6,33 @@ use leptos_router::path;
 
 use crate::components::Notice;
 use crate::i18n::Label;
-use crate::pages::Home;
-use crate::session::{SessionContext, current_lang};
+use crate::pages::{Inbox, LoginGate};
+use crate::session::SessionContext;
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    SessionContext::provide();
-    let lang = current_lang();
+    let ctx = SessionContext::provide();
+    let lang = ctx.lang;
+    if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("lang", lang.html_tag());
+    }
     view! {
         <Router>
             <main class="app">
-                <Routes fallback=move || {
-                    view! {
-                        <Notice
-                            title=Label::PageNotFound.text(lang)
-                            detail=Label::BackToStart.text(lang)
-                            test_id="not-found"
-                        />
-                    }
-                }>
-                    <Route path=path!("/") view=Home />
-                </Routes>
+                <LoginGate>
+                    <Routes fallback=move || {
+                        view! {
+                            <Notice
+                                title=Label::PageNotFound.text(lang)
+                                detail=Label::BackToStart.text(lang)
+                                test_id="not-found"
+                            />
+                        }
+                    }>
+                        <Route path=path!("/") view=Inbox />
+                    </Routes>
+                </LoginGate>
             </main>
         </Router>
     }

@@ -16,6 +16,20 @@ impl Lang {
     pub fn from_tag(tag: &str) -> Self {
         if tag.to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
     }
+
+    /// One of two texts: `zh` in Chinese, `en` in English. Pages keep their own labels this way, next to where
+    /// they are shown; the shared labels are [`Label`]s.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// The `lang` attribute for `<html>`.
+    pub fn html_tag(self) -> &'static str {
+        self.pick("zh-CN", "en")
+    }
 }
 
 /// A fixed label of the interface.

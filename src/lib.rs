@@ -2,7 +2,7 @@
 //!
 //! `main.rs` mounts [`App`]; the modules below are a library so browser tests (`tests/`) can reach them.
 
-mod api;
+pub mod api;
 mod app;
 mod components;
 pub mod errors;
@@ -10,7 +10,8 @@ pub mod i18n;
 pub mod jsapi;
 pub mod oauth;
 mod pages;
+pub mod platform;
 pub mod routes;
-mod session;
+pub mod session;
 
 pub use app::App;

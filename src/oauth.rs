@@ -13,13 +13,6 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-/// A random `state` (128 bits as hex) against cross-site login forgery.
-fn random_state() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    web_sys::window()?.crypto().ok()?.get_random_values_with_u8_array(&mut bytes).ok()?;
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// The page's own URL without query or fragment: where DingTalk sends the person back.
 fn redirect_uri() -> Option<String> {
     let location = web_sys::window()?.location();
@@ -29,7 +22,8 @@ fn redirect_uri() -> Option<String> {
 /// The authorize URL for this app, remembering the `state` it carries.
 pub fn authorize_url(config: &AppConfig) -> Result<String, Failure> {
     let unavailable = || Failure::Network("the browser cannot start the DingTalk login".into());
-    let state = random_state().ok_or_else(unavailable)?;
+    // A random `state` against cross-site login forgery.
+    let state = crate::session::random_hex().ok_or_else(unavailable)?;
     session_storage().and_then(|s| s.set_item(STATE_KEY, &state).ok()).ok_or_else(unavailable)?;
     let query = UrlSearchParams::new().map_err(|_| unavailable())?;
     query.append("redirect_uri", &redirect_uri().ok_or_else(unavailable)?);

@@ -3,20 +3,23 @@
 use api_types::Session;
 use leptos::prelude::*;
 
+use crate::api::Api;
 use crate::i18n::Lang;
 use crate::jsapi;
 
-/// The session shared by every page.
+/// The session and language shared by every page.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionContext {
     /// The current session, once logged in.
     pub session: RwSignal<Option<Session>>,
+    /// The display language, fixed when the app starts.
+    pub lang: Lang,
 }
 
 impl SessionContext {
     /// Creates the context and provides it to the tree below.
     pub fn provide() -> Self {
-        let ctx = Self { session: RwSignal::new(None) };
+        let ctx = Self { session: RwSignal::new(None), lang: current_lang() };
         provide_context(ctx);
         ctx
     }
@@ -25,6 +28,31 @@ impl SessionContext {
     pub fn expect() -> Self {
         expect_context()
     }
+
+    /// A client carrying the session's token (anonymous before login).
+    pub fn api(&self) -> Api {
+        match self.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) {
+            Some(token) => Api::with_token(token),
+            None => Api::anonymous(),
+        }
+    }
+}
+
+/// The display language of the app (from the root's context).
+pub fn use_lang() -> Lang {
+    SessionContext::expect().lang
+}
+
+/// A client for `/api` with the logged-in session.
+pub fn use_api() -> Api {
+    SessionContext::expect().api()
+}
+
+/// 128 random bits as 32 hex digits, from the browser's CSPRNG: OAuth states, idempotency keys, draft ids.
+pub fn random_hex() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    web_sys::window()?.crypto().ok()?.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 const STORAGE_KEY: &str = "shenpi.session";

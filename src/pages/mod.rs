@@ -1,5 +1,7 @@
 //! Pages: each fetches and mutates what it shows; components below them only take props.
 
-mod home;
+mod inbox;
+mod login;
 
-pub use home::Home;
+pub use inbox::Inbox;
+pub use login::LoginGate;

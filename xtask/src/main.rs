@@ -21,6 +21,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   test           rustfmt, clippy, native tests (on SQLite, and on a throwaway PostgreSQL when one starts), fidelity,
                  browser tests, release build, Playwright; one summary line
   postgres       start the tests' throwaway PostgreSQL and print its SHENPI_TEST_POSTGRES_URL; Enter stops it
+  e2e            only the Playwright stage: release build (or --dev: Trunk's debug build), emulator, server,
+                 Playwright; further arguments go to Playwright (e.g. --grep inbox)
   fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
   bench size     brotli size of each first-load asset of a release build";
 
@@ -31,6 +33,7 @@ fn main() {
         Some("demo") => demo::demo(&args[1..]),
         Some("test") => test::test(),
         Some("fidelity") => test::fidelity_only(),
+        Some("e2e") => test::e2e_only(&args[1..]),
         Some("postgres") => postgres::serve_until_enter(),
         Some("bench") => bench(&args[1..]),
         _ => Err(USAGE.to_owned()),

@@ -69,7 +69,7 @@ pub fn test() -> Result {
     record("browser tests", &mut || browser_tests(&tools));
     let built = record("release build", &mut || crate::build_app_and_report(&tools).map(|_| Counts::default()));
     if built {
-        record("e2e (Playwright)", &mut e2e);
+        record("e2e (Playwright)", &mut || e2e(&[]));
     }
     finish(&stages, &notes, started)
 }
@@ -225,7 +225,23 @@ fn check_lines(exited_ok: bool, text: &str) -> Counts {
     counts
 }
 
-fn e2e() -> Result<Counts> {
+/// `cargo xtask e2e [--dev] [PLAYWRIGHT ARGS]`: only the Playwright stage, for work on the app. The release build
+/// first, or with `--dev` Trunk's quicker debug build; the rest goes to Playwright (`--grep inbox`, a spec file).
+pub fn e2e_only(args: &[String]) -> Result {
+    let tools = setup()?;
+    let (dev, rest): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| *a == "--dev");
+    if dev.is_empty() {
+        crate::build_app_and_report(&tools)?;
+    } else {
+        run(cmd("trunk", &["build", "--locked"]).envs(tools.wasm.env()))?;
+    }
+    let rest: Vec<String> = rest.into_iter().cloned().collect();
+    let counts = e2e(&rest)?;
+    println!("\nxtask: {} passed, {} failed", counts.passed, counts.failed);
+    Ok(())
+}
+
+fn e2e(args: &[String]) -> Result<Counts> {
     build_binaries()?;
     let work = crate::root().join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
@@ -238,7 +254,8 @@ fn e2e() -> Result<Counts> {
     let report = crate::root().join("e2e/test-results/results.json");
     let _ = std::fs::remove_file(&report);
     let mut c = cmd(crate::root().join("node_modules/.bin/playwright"), &["test", "-c", "e2e/playwright.config.ts"]);
-    c.env("SHENPI_URL", &server.url)
+    c.args(args)
+        .env("SHENPI_URL", &server.url)
         .env("EMULATOR_URL", &emulator.url)
         .env("CHROMIUM", which("chromium").ok_or("chromium is not on PATH")?);
     let (ok, _) = run_tee(&mut c)?;

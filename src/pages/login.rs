@@ -1,5 +1,6 @@
-//! The start page: logs in (silently inside DingTalk, with DingTalk's web login in a plain browser) and greets
-//! the user; when login fails, says why in words and offers a retry, never a white screen.
+//! The login gate in front of every page: logs in (silently inside DingTalk, with DingTalk's web login in a plain
+//! browser), then shows the page asked for; when login fails, says why in words and offers a retry, never a white
+//! screen.
 
 use api_types::{ErrorCode, Session};
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use crate::api::Api;
 use crate::components::Notice;
 use crate::errors::Failure;
 use crate::i18n::{Label, Lang};
-use crate::session::{self, SessionContext, current_lang};
+use crate::session::{self, SessionContext};
 use crate::{jsapi, oauth};
 
 /// Logs in, trying in order: a web login that just came back to this page; a session kept from earlier in this
@@ -44,17 +45,24 @@ async fn log_in(lang: Lang) -> Result<Session, Failure> {
     Ok(session)
 }
 
-/// The start page.
+/// Shows `children` once logged in, with the session in [`SessionContext`]; before that, a pending line, and
+/// when login fails, why and a retry.
 #[component]
-pub fn Home() -> impl IntoView {
+pub fn LoginGate(
+    /// The app behind the login.
+    children: ChildrenFn,
+) -> impl IntoView {
     let ctx = SessionContext::expect();
-    let lang = current_lang();
-    let login = LocalResource::new(move || log_in(lang));
-    Effect::new(move || {
-        if let Some(Ok(session)) = login.get() {
-            ctx.session.set(Some(session));
+    let lang = ctx.lang;
+    // The session is in the context before the children are built, so their first requests carry it.
+    let login = LocalResource::new(move || async move {
+        let result = log_in(lang).await;
+        if let Ok(session) = &result {
+            ctx.session.set(Some(session.clone()));
         }
+        result.map(|_| ())
     });
+    let children = StoredValue::new(children);
 
     view! {
         <Transition fallback=move || view! { <p class="pending" data-testid="login-pending">{Label::LoggingIn.text(lang)}</p> }>
@@ -62,7 +70,7 @@ pub fn Home() -> impl IntoView {
                 login
                     .get()
                     .map(|result| match result {
-                        Ok(session) => view! { <Welcome session=session lang=lang /> }.into_any(),
+                        Ok(_) => children.read_value()().into_any(),
                         Err(failure) => {
                             leptos::logging::warn!("login failed: {failure:?}");
                             let on_retry = move || login.refetch();
@@ -71,24 +79,6 @@ pub fn Home() -> impl IntoView {
                     })
             }}
         </Transition>
-    }
-}
-
-/// The greeting once logged in.
-#[component]
-fn Welcome(
-    /// The new session.
-    session: Session,
-    /// Display language.
-    lang: Lang,
-) -> impl IntoView {
-    let user = session.user;
-    view! {
-        <section class="welcome" data-testid="welcome">
-            <p class="welcome-hello">{Label::Hello.text(lang)}</p>
-            <h1 class="welcome-name" data-testid="user-name">{user.name}</h1>
-            <p class="welcome-title">{user.title.unwrap_or_default()}</p>
-        </section>
     }
 }
 
