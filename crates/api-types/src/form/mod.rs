@@ -6,6 +6,7 @@
 //! the outbox, with the same code and the same rules DingTalk applies.
 
 mod encode;
+mod figures;
 mod schema;
 mod validate;
 mod value;
@@ -14,6 +15,7 @@ mod value;
 mod tests;
 
 pub use encode::{FormComponentValue, to_dingtalk};
+pub use figures::{column_total, money_in_words, range_duration};
 pub use schema::{DateFormat, Field, FieldKind, FormSchema, SchemaError, TableTotal};
 pub use validate::{
     FieldError, FieldErrorCode, MAX_PHOTOS, MAX_RELATED, MAX_STARS, MAX_VALUE_CHARS, MAX_VALUES, MONEY_DECIMALS,

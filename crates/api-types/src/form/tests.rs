@@ -512,3 +512,62 @@ fn field_errors_are_snake_case_codes_and_unknown_codes_decode() {
     let later: FieldError = serde_json::from_value(json!({"fieldId": "x", "code": "brand_new"})).unwrap();
     assert_eq!(later.code, FieldErrorCode::Unknown);
 }
+
+#[test]
+fn amounts_read_in_capital_numerals() {
+    let words = |s: &str| money_in_words(s);
+    assert_eq!(words("1299.5").as_deref(), Some("壹仟贰佰玖拾玖元伍角"));
+    assert_eq!(words("100").as_deref(), Some("壹佰元整"));
+    assert_eq!(words("0").as_deref(), Some("零元整"));
+    assert_eq!(words("0.05").as_deref(), Some("伍分"));
+    assert_eq!(words("1005.05").as_deref(), Some("壹仟零伍元零伍分"));
+    assert_eq!(words("100010000").as_deref(), Some("壹亿零壹万元整"));
+    assert_eq!(words("100000000").as_deref(), Some("壹亿元整"));
+    assert_eq!(words("100001").as_deref(), Some("壹拾万零壹元整"));
+    assert_eq!(words("5000.00").as_deref(), Some("伍仟元整"));
+}
+
+#[test]
+fn what_is_not_an_amount_has_no_capital_numerals() {
+    for bad in ["", "-1", "1.234", "abc", "1e3", "1000000000000"] {
+        assert_eq!(money_in_words(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn a_range_of_days_counts_both_ends() {
+    assert_eq!(range_duration(DateFormat::Date, Some("天"), "2026-11-02", "2026-11-04").as_deref(), Some("3"));
+    assert_eq!(range_duration(DateFormat::Date, Some("天"), "2028-02-28", "2028-03-01").as_deref(), Some("3"));
+    assert_eq!(range_duration(DateFormat::Date, Some("小时"), "2026-11-02", "2026-11-02").as_deref(), Some("24"));
+}
+
+#[test]
+fn a_range_with_times_counts_the_time_between() {
+    let hours = range_duration(DateFormat::DateTime, Some("小时"), "2026-11-02 09:00", "2026-11-02 13:30");
+    assert_eq!(hours.as_deref(), Some("4.5"));
+    let days = range_duration(DateFormat::DateTime, Some("天"), "2026-11-02 09:00", "2026-11-03 21:00");
+    assert_eq!(days.as_deref(), Some("1.5"));
+}
+
+#[test]
+fn a_reversed_or_unfinished_range_has_no_duration() {
+    assert_eq!(range_duration(DateFormat::Date, Some("天"), "2026-11-04", "2026-11-02"), None);
+    assert_eq!(range_duration(DateFormat::Date, Some("天"), "2026-11-04", ""), None);
+    assert_eq!(range_duration(DateFormat::Date, None, "2026-11-02 09:00", "2026-11-03"), None);
+}
+
+#[test]
+fn a_column_total_adds_numbers_in_their_precision_and_skips_the_rest() {
+    let row = |v: FieldValue| FormValues::new().with("c", v);
+    let rows = vec![
+        row(FieldValue::Money("12.5".into())),
+        row(FieldValue::Money("3".into())),
+        row(FieldValue::Money("x".into())),
+        FormValues::new(),
+        row(FieldValue::Money("0.05".into())),
+    ];
+    assert_eq!(column_total(&rows, "c").as_deref(), Some("15.55"));
+    let negative = vec![row(FieldValue::Number("-2.5".into())), row(FieldValue::Number("1".into()))];
+    assert_eq!(column_total(&negative, "c").as_deref(), Some("-1.5"));
+    assert_eq!(column_total(&[FormValues::new()], "c"), None);
+}

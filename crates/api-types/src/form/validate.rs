@@ -229,7 +229,7 @@ fn check_money(s: &str) -> Result<(), FieldErrorCode> {
 
 /// A decimal number as text: digits with an optional fraction, a leading minus when `negative` is allowed, at most
 /// `max_fraction` digits after the point.
-fn is_decimal(s: &str, negative: bool, max_fraction: Option<usize>) -> bool {
+pub(super) fn is_decimal(s: &str, negative: bool, max_fraction: Option<usize>) -> bool {
     let s = if negative { s.strip_prefix('-').unwrap_or(s) } else { s };
     let (whole, fraction) = s.split_once('.').map_or((s, None), |(w, f)| (w, Some(f)));
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
@@ -237,7 +237,7 @@ fn is_decimal(s: &str, negative: bool, max_fraction: Option<usize>) -> bool {
 }
 
 /// A date or time to the precision its text gives, comparable.
-type Moment = (u32, u32, u32, u32, u32, u32);
+pub(super) type Moment = (u32, u32, u32, u32, u32, u32);
 
 /// A date in a field's format: `yyyy-MM-dd` always, `yyyy-MM-dd HH:mm` for a date-time field.
 fn parse_date(s: &str, format: super::DateFormat) -> Option<Moment> {
@@ -250,7 +250,7 @@ fn parse_date(s: &str, format: super::DateFormat) -> Option<Moment> {
 
 /// Parses `yyyy-MM-dd`, `yyyy-MM-dd HH:mm` or `yyyy-MM-dd HH:mm:ss` on the calendar, returning the moment and the
 /// text's length.
-fn parse_moment(s: &str) -> Option<(Moment, usize)> {
+pub(super) fn parse_moment(s: &str) -> Option<(Moment, usize)> {
     let b = s.as_bytes();
     let num = |from: usize, to: usize| -> Option<u32> {
         let part = s.get(from..to)?;
@@ -286,6 +286,17 @@ fn parse_moment(s: &str) -> Option<(Moment, usize)> {
         sec = num(17, 19).filter(|s| *s < 60)?;
     }
     Some(((y, mo, d, h, mi, sec), b.len()))
+}
+
+/// Days since 1970-01-01 of a calendar date (negative before it), for differences between dates.
+pub(super) fn day_number(y: u32, m: u32, d: u32) -> i64 {
+    // Howard Hinnant's days_from_civil, with March as the first month so February's leap day comes last.
+    let (y, m, d) = (i64::from(y) - i64::from(m <= 2), i64::from(m), i64::from(d));
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// A phone number: a mobile (`157...`) or a landline (`010-12345678`), an optional leading `+`, digits with `-` or
