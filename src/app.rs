@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::components::Notice;
 use crate::i18n::Label;
-use crate::pages::{Inbox, LoginGate};
+use crate::pages::{Inbox, LoginGate, NewRequest, Templates};
 use crate::session::SessionContext;
 
 /// The whole app.
@@ -31,6 +31,8 @@ pub fn App() -> impl IntoView {
                         }
                     }>
                         <Route path=path!("/") view=Inbox />
+                        <Route path=path!("/new") view=Templates />
+                        <Route path=path!("/new/:process_code") view=NewRequest />
                     </Routes>
                 </LoginGate>
             </main>

@@ -1,6 +1,7 @@
 //! Errors reach the user here and only here: every failure maps to short text in zh-CN or English. `Debug` goes
 //! to the console, never to the screen.
 
+use api_types::form::FieldErrorCode;
 use api_types::{ApiError, ErrorCode};
 
 use crate::i18n::Lang;
@@ -122,5 +123,45 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::Internal | ErrorCode::CallbackRefused | ErrorCode::Unknown, En) => {
             ("Something went wrong", "Please try again shortly.")
         }
+    }
+}
+
+/// What is wrong with a form field's value, in `lang`: shown under the field.
+pub fn field_error_text(code: FieldErrorCode, lang: Lang) -> &'static str {
+    use FieldErrorCode as E;
+    match code {
+        E::Required => lang.pick("请填写此项", "This is required"),
+        E::UnknownField | E::NotFillable | E::WrongType | E::Unknown => {
+            lang.pick("内容有误，请重新填写", "Not valid here; fill it in again")
+        }
+        E::CannotSubmit => {
+            lang.pick("此项只能在钉钉审批中填写，无法在这里提交", "Only DingTalk's own app can fill this in")
+        }
+        E::NotANumber => lang.pick("请输入数字", "Enter a number"),
+        E::Negative => lang.pick("金额不能为负数", "The amount cannot be negative"),
+        E::TooManyDecimals => lang.pick("金额最多两位小数", "At most two decimals"),
+        E::NotAnOption => lang.pick("请从选项中选择", "Pick one of the options"),
+        E::Duplicate => lang.pick("不能重复选择", "Picked twice"),
+        E::BadDate => lang.pick("日期格式不正确", "Not a valid date"),
+        E::RangeReversed => lang.pick("结束时间不能早于开始时间", "The end is before the start"),
+        E::TooLong => lang.pick("内容太长", "Too long"),
+        E::TooMany => lang.pick("选择的数量超出限制", "Too many picked"),
+        E::BadPhone => lang.pick("请输入正确的手机号或座机号", "Enter a mobile or landline number"),
+        E::BadUrl | E::BadAttachment => lang.pick("文件无效，请重新上传", "Invalid file; upload it again"),
+        E::BadAddress => lang.pick("请填写省、市、区", "Fill in province, city and district"),
+        E::BadRating => lang.pick("请评分", "Give a rating"),
+        E::BadLocation => lang.pick("未能获取时间和地点", "Time and place unavailable"),
+        E::BlankId => lang.pick("选择有误，请重新选择", "Pick again"),
+    }
+}
+
+/// Why a picker or an upload on a form field did not open, in `lang`: shown on the field.
+pub fn picker_failure_text(failure: &Failure, lang: Lang) -> &'static str {
+    match failure {
+        Failure::NotInDingTalk | Failure::JsApi(JsApiError::NotInDingTalk | JsApiError::Missing(_)) => {
+            lang.pick("请在钉钉中打开审批后使用此功能", "Open shenpi in DingTalk to use this")
+        }
+        Failure::JsApi(_) => lang.pick("钉钉未能完成操作，请重试", "DingTalk could not do it; try again"),
+        other => other.describe(lang).0,
     }
 }

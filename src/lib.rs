@@ -6,6 +6,7 @@ pub mod api;
 mod app;
 mod components;
 pub mod errors;
+pub mod form;
 pub mod i18n;
 pub mod jsapi;
 pub mod oauth;

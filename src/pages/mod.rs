@@ -2,6 +2,10 @@
 
 mod inbox;
 mod login;
+mod new_request;
+mod templates;
 
 pub use inbox::Inbox;
 pub use login::LoginGate;
+pub use new_request::NewRequest;
+pub use templates::Templates;

@@ -1,0 +1,418 @@
+//! A new request (`/new/:process_code`, optionally `?copy=<request id>`): the template's form, the originator's
+//! department when they have several, the predicted route with pickers for the steps the originator chooses, and
+//! the submit with one Idempotency-Key per filled form.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use api_types::form::FormValues;
+use api_types::{ApproverPick, ErrorCode, ForecastRequest, ForecastStep, SubmitRequest, TemplateDetail};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use wasm_bindgen::JsCast;
+
+use crate::api::Api;
+use crate::components::Notice;
+use crate::errors::{Failure, picker_failure_text};
+use crate::form::{FormState, FormView};
+use crate::i18n::Label;
+use crate::platform::{self, PeoplePick};
+use crate::routes::Page;
+use crate::session::{SessionContext, random_hex, use_api, use_lang};
+
+/// What the page starts from: the template, and the values and department of a request being copied.
+#[derive(Debug, Clone)]
+struct Start {
+    template: TemplateDetail,
+    values: FormValues,
+    dept_id: Option<i64>,
+}
+
+/// Loads the template and, with `copy`, the earlier request's submitted values (when it used the same template).
+async fn load(api: Api, process_code: String, copy: Option<String>) -> Result<Start, Failure> {
+    let template = api.template(&process_code).await?;
+    let copied = match copy {
+        Some(id) => api.request(&id).await?.submitted.filter(|s| s.process_code == process_code),
+        None => None,
+    };
+    let (values, dept_id) = copied.map_or_else(Default::default, |s| (s.values, s.dept_id));
+    Ok(Start { template, values, dept_id })
+}
+
+/// The `/new/:process_code` page.
+#[component]
+pub fn NewRequest() -> impl IntoView {
+    let lang = use_lang();
+    let api = use_api();
+    let params = use_params_map();
+    let query = use_query_map();
+    let start = LocalResource::new(move || {
+        let process_code = params.read().get("process_code").unwrap_or_default();
+        let copy = query.read().get("copy").filter(|c| !c.is_empty());
+        load(api.clone(), process_code, copy)
+    });
+    let page = move || {
+        start.get().map(|result| match result {
+            Ok(start) => view! { <RequestForm start /> }.into_any(),
+            Err(failure) => {
+                let (title, detail) = failure.describe(lang);
+                view! {
+                    <Notice title=title detail=detail test_id="new-request-failed">
+                        <button class="button primary" data-testid="new-request-retry" on:click=move |_| start.refetch()>
+                            {Label::Retry.text(lang)}
+                        </button>
+                    </Notice>
+                }
+                .into_any()
+            }
+        })
+    };
+    view! {
+        <Transition fallback=move || view! { <p class="pending">{lang.pick("正在加载…", "Loading…")}</p> }>{page}</Transition>
+    }
+}
+
+/// Scrolls to a field and puts the focus in it.
+fn reveal(field_id: &str) {
+    let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(&format!("form-field-{field_id}")))
+    else {
+        return;
+    };
+    element.scroll_into_view();
+    if let Ok(Some(control)) = element.query_selector("input, textarea, select, button")
+        && let Ok(control) = control.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = control.focus();
+    }
+}
+
+/// The filled-in form and everything sent with it.
+#[component]
+fn RequestForm(start: Start) -> impl IntoView {
+    let lang = use_lang();
+    let api = use_api();
+    let navigate = use_navigate();
+    let Start { template, values, dept_id } = start;
+    platform::set_title(&template.name);
+    let process_code = StoredValue::new(template.process_code.clone());
+    let form = FormState::new(template.form, values);
+    let user = SessionContext::expect().session.get_untracked().map(|s| s.user);
+    let dept_ids = user.map(|u| u.dept_ids).unwrap_or_default();
+    let dept = RwSignal::new(dept_id.or_else(|| dept_ids.first().copied()));
+    let picks = RwSignal::new(BTreeMap::<String, Vec<String>>::new());
+    let show_missing_picks = RwSignal::new(false);
+
+    // The route follows the values, asked for once they have been still for half a second.
+    let settled = RwSignal::new(form.values.get_untracked());
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let values = form.values.get();
+        if let Some(handle) = timer.get_value() {
+            handle.clear();
+        }
+        timer.set_value(set_timeout_with_handle(move || settled.set(values), Duration::from_millis(500)).ok());
+    });
+    let forecast = LocalResource::new({
+        let api = api.clone();
+        move || {
+            let request = ForecastRequest { values: settled.get() };
+            let api = api.clone();
+            async move { api.forecast(&process_code.get_value(), &request).await }
+        }
+    });
+    let steps = move || forecast.get().and_then(Result::ok).unwrap_or_default();
+
+    // One key per filled form: a retry or a double tap of the same body reuses it, a changed body gets a new one.
+    let sent = StoredValue::new(None::<(String, String)>);
+    let submit = Action::new_local(move |request: &SubmitRequest| {
+        let (api, request) = (api.clone(), request.clone());
+        let body = serde_json::to_string(&request).unwrap_or_default();
+        let key = match sent.get_value() {
+            Some((last, key)) if last == body => key,
+            _ => random_hex().unwrap_or_else(|| body.len().to_string()),
+        };
+        sent.set_value(Some((body, key.clone())));
+        async move { api.submit(&request, &key).await }
+    });
+    let failure = RwSignal::new(None::<Failure>);
+    Effect::new(move |_| match submit.value().get() {
+        Some(Ok(done)) => navigate(&Page::Request { id: done.id }.path(), Default::default()),
+        Some(Err(Failure::Api(error))) if error.code == ErrorCode::FormInvalid && !error.fields.is_empty() => {
+            form.refused(error.fields.clone());
+            if let Some(first) = form.check_all() {
+                reveal(&first);
+            }
+            failure.set(Some(Failure::Api(error)));
+        }
+        Some(Err(other)) => failure.set(Some(other)),
+        None => {}
+    });
+
+    let on_submit = move |_| {
+        failure.set(None);
+        if let Some(first) = form.check_all() {
+            reveal(&first);
+            return;
+        }
+        let pending: Vec<ApproverPick> = steps()
+            .into_iter()
+            .filter(|s| s.pick_from.is_some())
+            .map(|s| ApproverPick {
+                user_ids: picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default()),
+                activity_id: s.activity_id,
+            })
+            .collect();
+        if pending.iter().any(|p| p.user_ids.is_empty()) {
+            show_missing_picks.set(true);
+            return;
+        }
+        submit.dispatch(SubmitRequest {
+            process_code: process_code.get_value(),
+            dept_id: dept.get_untracked(),
+            values: form.values.get_untracked(),
+            approvers: None,
+            cc: None,
+            picks: Some(pending).filter(|p| !p.is_empty()),
+        });
+    };
+    let pending = submit.pending();
+    let failure_view = move || {
+        failure.get().map(|f| {
+            let (title, detail) = f.describe(lang);
+            view! {
+                <p class="form-failure" role="alert" data-testid="submit-failed">
+                    <strong>{title}</strong> " " {detail}
+                </p>
+            }
+        })
+    };
+    view! {
+        <section class="new-request" data-testid="new-request">
+            <h1 class="new-request-title">{template.name.clone()}</h1>
+            <div class="new-request-columns">
+                <div class="new-request-main">
+                    <DepartmentChoice dept dept_ids />
+                    <FormView form />
+                </div>
+                <aside class="new-request-route" aria-label=lang.pick("审批流程", "Approval route")>
+                    <h2 class="new-request-route-title">{lang.pick("审批流程", "Approval route")}</h2>
+                    <ol class="route" data-testid="route">
+                        {move || steps().into_iter().map(|step| view! { <RouteStep step form picks show_missing_picks /> }).collect_view()}
+                    </ol>
+                    <Show when=move || matches!(forecast.get(), Some(Err(_)))>
+                        <p class="muted" data-testid="route-failed">
+                            {lang.pick("审批流程暂时无法预览，提交后以钉钉为准。", "The route cannot be shown now; DingTalk decides it on submit.")}
+                        </p>
+                    </Show>
+                </aside>
+            </div>
+            {failure_view}
+            <div class="bottom-bar">
+                <button
+                    type="button"
+                    class="button primary"
+                    data-testid="submit"
+                    disabled=move || pending.get()
+                    aria-busy=move || pending.get().to_string()
+                    on:click=on_submit
+                >
+                    {move || if pending.get() { lang.pick("提交中…", "Submitting…") } else { lang.pick("提交", "Submit") }}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// The originator's department, asked only of someone in several (names from the department tree).
+#[component]
+fn DepartmentChoice(
+    /// The chosen department.
+    dept: RwSignal<Option<i64>>,
+    /// The caller's departments.
+    dept_ids: Vec<i64>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let api = use_api();
+    if dept_ids.len() < 2 {
+        return ().into_any();
+    }
+    let wanted = dept_ids.clone();
+    let names = LocalResource::new(move || department_names(api.clone(), wanted.clone()));
+    let options = move || {
+        let found = names.get().unwrap_or_default();
+        dept_ids
+            .iter()
+            .map(|id| {
+                let name = found.get(id).cloned().unwrap_or_else(|| id.to_string());
+                let id = *id;
+                view! { <option value=id.to_string() selected=move || dept.get() == Some(id)>{name}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="cells form">
+            <div class="field">
+                <label class="field-label required" for="dept-choice">{lang.pick("所在部门", "Your department")}</label>
+                <select
+                    id="dept-choice"
+                    data-testid="dept-choice"
+                    on:change=move |ev| dept.set(event_target_value(&ev).parse().ok())
+                >
+                    {options}
+                </select>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// Names of `ids`, found by walking the department tree from the root, a level at a time (at most 50 lookups).
+async fn department_names(api: Api, ids: Vec<i64>) -> BTreeMap<i64, String> {
+    let mut names = BTreeMap::new();
+    let mut queue = vec![None];
+    let mut lookups = 0;
+    while let Some(parent) = queue.pop() {
+        lookups += 1;
+        if lookups > 50 || ids.iter().all(|id| names.contains_key(id)) {
+            break;
+        }
+        let Ok(children) = api.departments(parent).await else { continue };
+        for child in children {
+            if ids.contains(&child.dept_id) {
+                names.insert(child.dept_id, child.name.clone());
+            }
+            if child.has_children {
+                queue.insert(0, Some(child.dept_id));
+            }
+        }
+    }
+    names
+}
+
+/// One step of the predicted route: its approvers, or a choice of them when the originator picks.
+#[component]
+fn RouteStep(
+    /// The step.
+    step: ForecastStep,
+    /// The form, for picked people's names.
+    form: FormState,
+    /// The picks so far, by step.
+    picks: RwSignal<BTreeMap<String, Vec<String>>>,
+    /// Whether to mark a step still without a pick.
+    show_missing_picks: RwSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let api = use_api();
+    let ForecastStep { activity_id, name, approvers, pick_from, pick_multiple } = step;
+    let test_id = format!("route-step-{activity_id}");
+    let error_id = format!("{test_id}-error");
+    let title = name.clone();
+    let who = approvers.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join("、");
+    let body = match pick_from {
+        None => view! { <p class="route-who">{who}</p> }.into_any(),
+        Some(people) => {
+            let activity = StoredValue::new(activity_id.clone());
+            let chosen = move || picks.with(|p| p.get(&activity.get_value()).cloned().unwrap_or_default());
+            let choose = move |user_ids: Vec<String>| {
+                picks.update(|p| {
+                    p.insert(activity.get_value(), user_ids);
+                })
+            };
+            let missing = move || show_missing_picks.get() && chosen().is_empty();
+            let trouble = RwSignal::new(None::<&'static str>);
+            let list = if people.is_empty() {
+                // Anyone in the organisation: the people picker.
+                let open = move |_| {
+                    let api = api.clone();
+                    let pick = PeoplePick {
+                        title: title.clone(),
+                        multiple: pick_multiple,
+                        picked: chosen(),
+                        ..Default::default()
+                    };
+                    leptos::task::spawn_local(async move {
+                        match platform::pick_people(&api, &pick).await {
+                            Ok(Some(users)) => {
+                                for user in &users {
+                                    form.name(format!("u:{}", user.user_id), user.name.clone());
+                                }
+                                choose(users.into_iter().map(|u| u.user_id).collect());
+                            }
+                            Ok(None) => {}
+                            Err(failure) => trouble.set(Some(picker_failure_text(&failure, lang))),
+                        }
+                    });
+                };
+                let shown = move || {
+                    form.names.with(|n| {
+                        chosen()
+                            .iter()
+                            .map(|id| n.get(&format!("u:{id}")).cloned().unwrap_or_else(|| id.clone()))
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    })
+                };
+                view! {
+                    <button type="button" class="form-picker" data-testid=format!("{test_id}-pick") on:click=open>
+                        {move || { let s = shown(); if s.is_empty() { lang.pick("选择审批人", "Pick approvers").to_owned() } else { s } }}
+                    </button>
+                }
+                .into_any()
+            } else {
+                people
+                    .into_iter()
+                    .map(|person| {
+                        let id = person.user_id.clone();
+                        let pressed = {
+                            let id = id.clone();
+                            move || chosen().contains(&id)
+                        };
+                        let toggle = move |_| {
+                            let mut now = chosen();
+                            if now.contains(&id) {
+                                now.retain(|u| *u != id);
+                            } else if pick_multiple {
+                                now.push(id.clone());
+                            } else {
+                                now = vec![id.clone()];
+                            }
+                            choose(now);
+                        };
+                        view! {
+                            <button
+                                type="button"
+                                class="route-chip"
+                                aria-pressed=move || pressed().to_string()
+                                data-testid=format!("{test_id}-{}", person.user_id)
+                                on:click=toggle
+                            >
+                                {person.name}
+                            </button>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            };
+            view! {
+                <div class="route-choices" role="group" aria-label=lang.pick("选择审批人", "Pick approvers")>{list}</div>
+                <Show when=move || missing() || trouble.get().is_some()>
+                    <p class="field-error" role="alert" data-testid=error_id.clone()>
+                        {move || trouble.get().unwrap_or(lang.pick("请选择审批人", "Pick an approver"))}
+                    </p>
+                </Show>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <li class="route-step" data-testid=test_id.clone()>
+            <span class="route-dot" aria-hidden="true"></span>
+            <div class="route-main">
+                <p class="route-name">{name.clone()}</p>
+                {body}
+            </div>
+        </li>
+    }
+}
