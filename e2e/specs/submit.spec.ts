@@ -1,0 +1,131 @@
+// New requests through the UI in the iOS container: every seeded template filled in with DingTalk's native pickers
+// and submitted, the request created (its DingTalk instance exists, it did not fail); errors shown before sending;
+// screenshots of the templates and a form on a phone and on PC.
+import { expect, test } from "@playwright/test";
+import { NewRequestPage, TemplatesPage } from "../pages/new-request-page";
+import { openContainer } from "../support/containers";
+import { instanceOf } from "../support/shenpi";
+
+type Fill = (form: NewRequestPage) => Promise<void>;
+
+const templates: Array<{ processCode: string; name: string; fill: Fill }> = [
+  {
+    processCode: "PROC-EMU-LEAVE",
+    name: "请假",
+    fill: async (form) => {
+      await form.choose("DDSelectField-X0FJU8G8", 0);
+      await form.pickDate(form.page.getByTestId("field-DDDateRangeField-D4T6XKIC-input-start"), "2026-12-01");
+      await form.pickDate(form.page.getByTestId("field-DDDateRangeField-D4T6XKIC-input-end"), "2026-12-03");
+      await expect(form.page.getByTestId("field-DDDateRangeField-D4T6XKIC-input-duration")).toContainText("3");
+      await form.fill("NumberField-04ANID0G", "3");
+      await form.fill("TextareaField-PHQUVTUS", "回老家");
+      await form.pickPeople("InnerContactField-O326JJ9T", ["lisi"]);
+      await expect(form.input("InnerContactField-O326JJ9T")).toHaveText("李四");
+    },
+  },
+  {
+    processCode: "PROC-EMU-EXPENSE",
+    name: "报销",
+    fill: async (form) => {
+      await form.choose("DDSelectField-JEC47FYZ", 0);
+      await form.page.getByTestId("field-TableField-73M4X92L-add").click();
+      await form.choose("TableField-73M4X92L-0-DDSelectField-45YB94KB", 1);
+      await form.fill("TableField-73M4X92L-0-MoneyField-E2HLCBMF", "120.5");
+      await form.pickDate(form.input("TableField-73M4X92L-0-DDDateField-2TGEUV1J"), "2026-11-20");
+      await expect(form.page.getByTestId("field-TableField-73M4X92L-total-MoneyField-E2HLCBMF")).toContainText(
+        "壹佰贰拾元伍角",
+      );
+      await form.fill("MoneyField-EXPTOTAL", "120.5");
+      await expect(form.page.getByTestId("field-MoneyField-EXPTOTAL-upper")).toContainText("壹佰贰拾元伍角");
+      await form.fill("TextareaField-FT74EQGP", "出差打车");
+    },
+  },
+  {
+    processCode: "PROC-EMU-PURCHASE",
+    name: "采购",
+    fill: async (form) => {
+      await form.page.getByTestId("field-DDMultiSelectField-3FIF17ZW-input-1").check();
+      await form.page.getByTestId("field-TableField-JPM8TK3O-add").click();
+      await form.fill("TableField-JPM8TK3O-0-TextField-TGTSFYR4", "显示器");
+      await form.fill("TableField-JPM8TK3O-0-NumberField-071XRFI0", "2");
+      await form.fill("TableField-JPM8TK3O-0-MoneyField-2QFGQNQ6", "999");
+      await form.fill("MoneyField-UEAARHD1", "1998");
+      await form.pickDate(form.input("DDDateField-OTOJI404"), "2026-12-15");
+      await form.pickPeople("InnerContactField-SNPCO8M4", ["zhangsan"]);
+      await form.pickDepartment("DepartmentField-SKOFC0X9", 101);
+      await form.fill("TextareaField-ON9XBANT", "新人入职");
+      await form.pickApprover("act_purchase_pick", "admin01");
+    },
+  },
+  {
+    processCode: "PROC-EMU-GENERAL",
+    name: "通用审批",
+    fill: async (form) => {
+      await form.fill("TextField-NPVG29PY", "申请会议室");
+      await form.fill("TextareaField-3T6NCAZ7", "周五下午团队分享");
+      await form.fill("PhoneField-6M1GW2WY", "010-12345678");
+    },
+  },
+];
+
+for (const { processCode, name, fill } of templates) {
+  test(`a ${name} request is filled in and submitted through the form`, async ({ browser }) => {
+    const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+    const list = await new TemplatesPage(container.page).open();
+    await list.template(processCode).click();
+    const form = new NewRequestPage(container.page);
+    await expect(form.form).toBeVisible();
+    await expect(container.page).toHaveURL(new RegExp(`/new/${processCode}$`));
+
+    await fill(form);
+    await expect(form.route.locator("li").first()).toBeVisible();
+    await form.submit.click();
+
+    await expect(container.page).toHaveURL(/\/requests\/[^/]+$/);
+    const id = decodeURIComponent(new URL(container.page.url()).pathname.split("/").pop() as string);
+    // The request reached DingTalk: it has an instance (instanceOf throws when the request failed).
+    expect(await instanceOf("zhangsan", id)).toBeTruthy();
+    await container.context.close();
+  });
+}
+
+test("errors show on their fields before anything is sent", async ({ browser }) => {
+  const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+  const form = await new NewRequestPage(container.page).open("PROC-EMU-GENERAL");
+  let posted = 0;
+  container.page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().endsWith("/api/requests")) posted += 1;
+  });
+
+  await form.fill("PhoneField-6M1GW2WY", "12ab");
+  await expect(form.error("PhoneField-6M1GW2WY")).toHaveText("请输入正确的手机号或座机号");
+  await expect(form.error("TextField-NPVG29PY")).toHaveCount(0);
+  await form.submit.click();
+
+  await expect(form.error("TextField-NPVG29PY")).toHaveText("请填写此项");
+  await expect(form.error("TextareaField-3T6NCAZ7")).toHaveText("请填写此项");
+  await expect(form.input("TextField-NPVG29PY")).toBeFocused();
+  await expect(container.page).toHaveURL(/\/new\/PROC-EMU-GENERAL$/);
+  expect(posted).toBe(0);
+  await container.page.screenshot({ path: test.info().outputPath("phone-form-errors.png"), fullPage: true });
+  await container.context.close();
+});
+
+for (const platform of ["ios", "pc"] as const) {
+  test(`screenshots of the templates and a form on ${platform === "ios" ? "a phone" : "PC"}`, async ({ browser }) => {
+    const container = await openContainer(browser, { platform, userId: "zhangsan" });
+    const list = await new TemplatesPage(container.page).open();
+    await expect(list.folders).toHaveCount(4);
+    await expect(list.template("PROC-EMU-LEAVE")).toContainText("请假");
+    await container.page.screenshot({ path: test.info().outputPath(`${platform}-templates.png`), fullPage: true });
+
+    const form = await new NewRequestPage(container.page).open("PROC-EMU-EXPENSE");
+    await form.page.getByTestId("field-TableField-73M4X92L-add").click();
+    await form.fill("TableField-73M4X92L-0-MoneyField-E2HLCBMF", "6800");
+    await form.fill("MoneyField-EXPTOTAL", "6800");
+    // 5000 元 and more goes past the finance director: the route follows the values.
+    await expect(form.page.getByTestId("route-step-act_expense_fin")).toBeVisible();
+    await container.page.screenshot({ path: test.info().outputPath(`${platform}-expense-form.png`), fullPage: true });
+    await container.context.close();
+  });
+}
