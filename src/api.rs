@@ -1,12 +1,15 @@
 //! The browser's client for shenpi's `/api`: one struct, one private `send()` that adds the session and turns a
 //! non-2xx answer into the server's [`ApiError`].
 
+use api_types::attachments::{FILE_NAME_HEADER, MAX_UPLOAD_BYTES};
+use api_types::form::Attachment;
 use api_types::{
-    ActionDone, ApiError, AppConfig, AuthCodeLogin, ContactPage, DepartmentNode, Draft, ForecastRequest, ForecastStep,
-    InboxCounts, InboxPage, InstanceAction, InstanceDetail, JsapiSignature, JsapiSignatureRequest, OAuthLogin,
-    RequestPage, SaveDraft, Session, SubmitRequest, SubmittedRequest, TemplateDetail, TemplateSummary, User,
+    ActionDone, ApiError, AppConfig, AttachmentSpace, AuthCodeLogin, ContactPage, DepartmentNode, Draft, ErrorCode,
+    FileLink, ForecastRequest, ForecastStep, InboxCounts, InboxPage, InstanceAction, InstanceDetail, JsapiSignature,
+    JsapiSignatureRequest, OAuthLogin, RequestPage, SaveDraft, Session, SubmitRequest, SubmittedRequest,
+    TemplateDetail, TemplateSummary, User,
 };
-use gloo_net::http::{Method, RequestBuilder, Response};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -37,7 +40,7 @@ impl Api {
         body: Option<&impl Serialize>,
     ) -> Result<T, Failure> {
         let response = self.exchange(method, path, body, None).await?;
-        response.json().await.map_err(|e| Failure::Network(format!("unreadable answer: {e}")))
+        Self::decode(response).await
     }
 
     /// Like `send`, with an `Idempotency-Key` header: the server carries a request out once per key, and a repeat
@@ -50,11 +53,10 @@ impl Api {
         idempotency_key: &str,
     ) -> Result<T, Failure> {
         let response = self.exchange(method, path, Some(body), Some(idempotency_key)).await?;
-        response.json().await.map_err(|e| Failure::Network(format!("unreadable answer: {e}")))
+        Self::decode(response).await
     }
 
-    /// Sends one request with the session (and the key, if any); a non-2xx answer becomes the server's
-    /// [`ApiError`], or [`Failure::Network`] when it has no such body.
+    /// Sends one request with the session (and the key, if any); see [`Api::answer`] for a failure.
     async fn exchange(
         &self,
         method: Method,
@@ -62,18 +64,35 @@ impl Api {
         body: Option<&impl Serialize>,
         idempotency_key: Option<&str>,
     ) -> Result<Response, Failure> {
-        let mut builder = RequestBuilder::new(path).method(method).header("accept", "application/json");
-        if let Some(token) = &self.token {
-            builder = builder.header("authorization", &format!("Bearer {token}"));
-        }
+        let mut builder = self.builder(method, path);
         if let Some(key) = idempotency_key {
             builder = builder.header("idempotency-key", key);
         }
         let request = match body {
             Some(body) => builder.json(body),
             None => builder.build(),
+        };
+        Self::answer(request, path).await
+    }
+
+    /// A successful answer's JSON body.
+    async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
+        response.json().await.map_err(|e| Failure::Network(format!("unreadable answer: {e}")))
+    }
+
+    /// A request to `path` with the session, asking for JSON.
+    fn builder(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = RequestBuilder::new(path).method(method).header("accept", "application/json");
+        match &self.token {
+            Some(token) => builder.header("authorization", &format!("Bearer {token}")),
+            None => builder,
         }
-        .map_err(|e| Failure::Network(e.to_string()))?;
+    }
+
+    /// Sends a built request; a non-2xx answer becomes the server's [`ApiError`], or [`Failure::Network`] when it
+    /// has no such body.
+    async fn answer(request: Result<Request, gloo_net::Error>, path: &str) -> Result<Response, Failure> {
+        let request = request.map_err(|e| Failure::Network(e.to_string()))?;
         let response = request.send().await.map_err(|e| Failure::Network(e.to_string()))?;
         if response.ok() {
             return Ok(response);
@@ -222,5 +241,33 @@ impl Api {
     /// `POST /api/jsapi/signature`: the `dd.config` parameters for `url`.
     pub async fn jsapi_signature(&self, request: &JsapiSignatureRequest) -> Result<JsapiSignature, Failure> {
         self.send(Method::POST, "/api/jsapi/signature", Some(request)).await
+    }
+
+    /// `GET /api/attachments/space`: the caller's approval space, the `spaceId` of `biz.util.uploadAttachment`.
+    pub async fn attachment_space(&self) -> Result<AttachmentSpace, Failure> {
+        self.send(Method::GET, "/api/attachments/space", None::<&()>).await
+    }
+
+    /// `GET /api/instances/{id}/files/{file_id}`: a fresh download link for a file attached to the instance.
+    pub async fn file_url(&self, id: &str, file_id: &str) -> Result<FileLink, Failure> {
+        self.send(Method::GET, &format!("/api/instances/{}/files/{}", encode(id), encode(file_id)), None::<&()>).await
+    }
+
+    /// `POST /api/attachments`: uploads a file (a `web_sys::File` is a `Blob`) outside DingTalk, where the JSAPI's
+    /// `uploadAttachment` is missing; the value for a `DDAttachment` field. A file over the server's limit is refused
+    /// here with the server's `payload_too_large`, before its bytes are sent.
+    pub async fn upload(&self, file: &web_sys::Blob, name: &str) -> Result<Attachment, Failure> {
+        if file.size() > MAX_UPLOAD_BYTES as f64 {
+            let message = format!("files are at most {} MiB", MAX_UPLOAD_BYTES / (1024 * 1024));
+            return Err(Failure::Api(ApiError::new(ErrorCode::PayloadTooLarge, message)));
+        }
+        let path = "/api/attachments";
+        let request = self
+            .builder(Method::POST, path)
+            .header(FILE_NAME_HEADER, &encode(name))
+            .header("content-type", "application/octet-stream")
+            .body(file.clone());
+        let response = Self::answer(request, path).await?;
+        Self::decode(response).await
     }
 }

@@ -4,12 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod attachments;
 pub mod contacts;
 pub mod detail;
 pub mod form;
 pub mod inbox;
 pub use inbox::{InboxBox, InboxCounts, InboxItem, InboxPage, InboxPerson};
 
+pub use attachments::{AttachmentSpace, FileLink};
 pub use contacts::{Contact, ContactPage, DepartmentNode};
 pub use detail::*;
 

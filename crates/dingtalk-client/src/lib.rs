@@ -22,6 +22,7 @@ pub mod jsapi;
 mod legacy;
 pub mod oauth;
 pub mod observe;
+pub mod storage;
 pub mod stream;
 mod throttle;
 mod token;
@@ -93,6 +94,11 @@ impl DingTalk {
     /// The web login (OAuth) for browsers outside DingTalk.
     pub fn oauth(&self) -> oauth::OAuthHandler<'_> {
         oauth::OAuthHandler::new(self)
+    }
+
+    /// DingTalk Drive's storage API: a server-side upload into a space (an approval space, for attachments).
+    pub fn storage(&self) -> storage::StorageHandler<'_> {
+        storage::StorageHandler::new(self)
     }
 
     /// The v1.0 approval API: instances, tasks, templates and their forms.

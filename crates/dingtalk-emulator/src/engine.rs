@@ -333,6 +333,25 @@ pub struct Approvals {
     next_business_seq: u32,
     spaces: HashMap<String, String>,
     files: Vec<SpaceFile>,
+    staged: HashMap<String, StagedUpload>,
+    next_upload: u64,
+}
+
+/// A server-side upload between `uploadInfos/query` and `commit` (DingTalk Drive's storage API).
+#[derive(Debug, Clone)]
+pub struct StagedUpload {
+    /// The space it goes into.
+    pub space_id: String,
+    /// Who uploads.
+    pub user_id: String,
+    /// The name announced in `preCheckParam`.
+    pub name: String,
+    /// The size announced in `preCheckParam`.
+    pub size: i64,
+    /// The bytes PUT to the upload URL, once they came.
+    pub received: Option<i64>,
+    /// When the upload URL stops working.
+    pub expires_ms: i64,
 }
 
 impl Approvals {
@@ -346,6 +365,8 @@ impl Approvals {
             next_business_seq: 1,
             spaces: HashMap::new(),
             files: Vec::new(),
+            staged: HashMap::new(),
+            next_upload: 1,
         }
     }
 
@@ -400,6 +421,29 @@ impl Approvals {
         };
         self.files.push(file.clone());
         file
+    }
+
+    /// The owner of an approval space, if it exists.
+    pub fn space_owner(&self, space_id: &str) -> Option<&str> {
+        self.spaces.iter().find(|(_, s)| s.as_str() == space_id).map(|(u, _)| u.as_str())
+    }
+
+    /// Starts a server-side upload into `space_id`; its upload key.
+    pub fn stage(&mut self, upload: StagedUpload) -> String {
+        let key = format!("emu-upload-{:08}", self.next_upload);
+        self.next_upload += 1;
+        self.staged.insert(key.clone(), upload);
+        key
+    }
+
+    /// A staged upload by key.
+    pub fn staged(&mut self, key: &str) -> Option<&mut StagedUpload> {
+        self.staged.get_mut(key)
+    }
+
+    /// Ends a staged upload (committed or abandoned).
+    pub fn unstage(&mut self, key: &str) -> Option<StagedUpload> {
+        self.staged.remove(key)
     }
 
     /// A stored file by its id alone.

@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod org;
 pub mod push;
 pub mod state;
+pub mod storage;
 pub mod stream;
 pub mod templates;
 pub mod workbench;
@@ -60,6 +61,7 @@ pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
         .merge(oapi::router())
         .merge(api::router())
         .merge(workflow::router())
+        .merge(storage::router())
         .merge(stream::router())
         .layer(axum::middleware::from_fn_with_state(shared.clone(), limits::enforce));
     // The emulator's own pages and control routes, and the Stream WebSocket (not an API call).
@@ -72,6 +74,7 @@ pub fn router_for_app(org: Org, clock: Clock, app_url: url::Url) -> Router {
         .merge(events::control_routes())
         // Open to other origins: a container script on the app's origin uploads attachments here.
         .merge(workflow::control_routes().layer(tower_http::cors::CorsLayer::permissive()))
+        .merge(storage::bucket_routes())
         .merge(limits::control_routes())
         .merge(push::control_routes())
         .merge(stream::control_routes());

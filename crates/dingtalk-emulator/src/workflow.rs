@@ -74,7 +74,7 @@ pub fn control_routes() -> Router<Arc<Shared>> {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// A v1.0 call whose app token checked out.
-struct AppCall;
+pub(crate) struct AppCall;
 
 impl FromRequestParts<Arc<Shared>> for AppCall {
     type Rejection = Response;
@@ -98,7 +98,7 @@ impl FromRequestParts<Arc<Shared>> for AppCall {
 }
 
 /// A typed JSON body; a malformed one or a wrong type is `InvalidParameter` naming the field.
-struct Body<T>(T);
+pub(crate) struct Body<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequest<Arc<Shared>> for Body<T> {
     type Rejection = Response;
@@ -120,7 +120,7 @@ impl<T: DeserializeOwned> FromRequest<Arc<Shared>> for Body<T> {
 }
 
 /// Typed query parameters, with the same error body as [`Body`].
-struct Params<T>(T);
+pub(crate) struct Params<T>(pub(crate) T);
 
 impl<T: DeserializeOwned> FromRequestParts<Arc<Shared>> for Params<T> {
     type Rejection = Response;
@@ -135,7 +135,7 @@ impl<T: DeserializeOwned> FromRequestParts<Arc<Shared>> for Params<T> {
 
 /// A refused v1.0 call: HTTP 400 with DingTalk's `code` and `message`.
 #[derive(Debug)]
-struct Fail {
+pub(crate) struct Fail {
     code: String,
     message: String,
 }
@@ -152,7 +152,7 @@ impl From<EngineError> for Fail {
     }
 }
 
-fn missing(name: &str) -> Fail {
+pub(crate) fn missing(name: &str) -> Fail {
     let mut chars = name.chars();
     let capital: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     Fail { code: format!("Missing{capital}"), message: format!("{name} is mandatory for this action.") }
@@ -164,11 +164,11 @@ fn required<T>(value: Option<T>, name: &str) -> Result<T, Fail> {
 }
 
 /// A non-empty required string.
-fn required_str(value: Option<String>, name: &str) -> Result<String, Fail> {
+pub(crate) fn required_str(value: Option<String>, name: &str) -> Result<String, Fail> {
     value.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing(name))
 }
 
-fn bad(code: &str, message: impl AsRef<str>) -> Fail {
+pub(crate) fn bad(code: &str, message: impl AsRef<str>) -> Fail {
     Fail { code: code.to_owned(), message: message.as_ref().to_owned() }
 }
 

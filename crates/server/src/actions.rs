@@ -185,7 +185,7 @@ fn refusal(code: ErrorCode, message: impl Into<String>) -> AppError {
 }
 
 /// The instance, if `user_id` takes part in it; [`AppError::NotFound`] otherwise, and for an unknown id.
-async fn participant_view(state: &AppState, id: &str, user_id: &str) -> Result<Instance, AppError> {
+pub(crate) async fn participant_view(state: &AppState, id: &str, user_id: &str) -> Result<Instance, AppError> {
     if id.is_empty() || id.len() > 128 {
         return Err(AppError::NotFound);
     }

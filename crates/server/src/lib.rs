@@ -2,6 +2,7 @@
 //! reads the configuration and calls both.
 
 pub mod actions;
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod contacts;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub events: Arc<events::Intake>,
     /// The organisation's directory for the pickers, cached in front of DingTalk.
     pub contacts: Arc<contacts::Directory>,
+    /// Each user's approval space and unionId, for attachments.
+    pub attachments: Arc<attachments::Spaces>,
 }
 
 /// The parts of [`Config`] handlers need.
@@ -155,6 +158,7 @@ impl AppState {
             outbox: Arc::new(outbox),
             events: Arc::new(events),
             contacts: Arc::new(contacts::Directory::new(Duration::from_secs(config.directory_ttl_secs))),
+            attachments: Arc::default(),
         })
     }
 }

@@ -53,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::requests::get_request))
         .merge(crate::drafts::router())
         .merge(crate::actions::router())
+        .merge(crate::attachments::router())
         .merge(crate::inbox::router())
         .merge(crate::contacts::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api", api)
