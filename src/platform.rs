@@ -4,7 +4,7 @@
 //! Pages never touch `jsapi` for UI directly; they call these functions and get the same answer either way.
 //! `Ok(None)` means the person cancelled.
 
-mod browser;
+pub mod browser;
 
 use std::cell::RefCell;
 
