@@ -281,3 +281,41 @@ async fn on_pc_a_mobile_only_api_fails_with_4050() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+fn fire_backbutton() -> bool {
+    let event = web_sys::Event::new_with_event_init_dict("backbutton", &{
+        let init = web_sys::EventInit::new();
+        init.set_cancelable(true);
+        init
+    })
+    .unwrap();
+    web_sys::window().unwrap().document().unwrap().dispatch_event(&event).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn androids_back_button_runs_the_handler_instead_of_going_back_until_dropped() {
+    install("{}");
+    js_sys::eval("window.dd.env.platform = 'android'; window.__backs = 0;").unwrap();
+    let listener = shenpi::platform::on_back(|| {
+        js_sys::eval("window.__backs += 1").unwrap();
+    })
+    .unwrap();
+    assert!(!fire_backbutton(), "the container's default (going back) is cancelled");
+    assert_eq!(js_sys::eval("window.__backs").unwrap(), JsValue::from_f64(1.0));
+    drop(listener);
+    assert!(fire_backbutton(), "after the listener is dropped, back goes back again");
+    assert_eq!(js_sys::eval("window.__backs").unwrap(), JsValue::from_f64(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn set_title_sets_the_document_and_the_native_title() {
+    install("{}");
+    shenpi::platform::set_title("新建审批");
+    assert_eq!(web_sys::window().unwrap().document().unwrap().title(), "新建审批");
+    // The native call runs on the next turn.
+    let tick = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20);
+    });
+    wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
+    assert_eq!(sent("biz.navigation.setTitle"), serde_json::json!({"title": "新建审批"}));
+}
