@@ -18,6 +18,8 @@ pub enum Failure {
     Api(ApiError),
     /// The server could not be reached or answered nonsense.
     Network(String),
+    /// Attaching files needs DingTalk: the approval space is reachable only through its JSAPI.
+    UploadNeedsDingTalk,
     /// A web login came back with a `state` this tab did not send (a stale or forged link).
     LoginStateMismatch,
 }
@@ -33,6 +35,13 @@ impl Failure {
             (Failure::NotInDingTalk, En) => (
                 "Open shenpi in DingTalk",
                 "Opened from the DingTalk workbench it logs you in by itself; in a browser, log in with DingTalk.",
+            ),
+            (Failure::UploadNeedsDingTalk, Zh) => {
+                ("在钉钉中打开以上传附件", "附件保存在钉钉的审批空间，只能在钉钉里添加。")
+            }
+            (Failure::UploadNeedsDingTalk, En) => (
+                "Open shenpi in DingTalk to attach files",
+                "Attachments are kept in DingTalk's approval space, so they can only be added inside DingTalk.",
             ),
             (Failure::LoginStateMismatch, Zh) => ("登录请求已失效", "请重新用钉钉账号登录。"),
             (Failure::LoginStateMismatch, En) => ("Login link expired", "Please log in with DingTalk again."),

@@ -428,3 +428,29 @@ pub async fn upload_attachment(space_id: &str, kind: UploadKind, max: u32) -> Re
         })
         .collect())
 }
+
+/// A listener for the container's back button; dropping it stops listening.
+#[must_use = "the listener stops when dropped"]
+pub struct BackListener {
+    document: web_sys::Document,
+    callback: wasm_bindgen::closure::Closure<dyn Fn(web_sys::Event)>,
+}
+
+impl Drop for BackListener {
+    fn drop(&mut self) {
+        let _ = self.document.remove_event_listener_with_callback("backbutton", self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// Runs `on_back` instead of going back when DingTalk's Android container fires `backbutton` on `document` (the
+/// phone's back key and the title bar's back arrow; jsapi.md §3: on mobile `dd.on("backbutton")` is exactly this
+/// listener). The event is cancelled, so the handler decides whether to go back. Other platforms never fire it.
+pub fn on_backbutton(on_back: impl Fn() + 'static) -> Option<BackListener> {
+    let document = web_sys::window()?.document()?;
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        event.prevent_default();
+        on_back();
+    });
+    document.add_event_listener_with_callback("backbutton", callback.as_ref().unchecked_ref()).ok()?;
+    Some(BackListener { document, callback })
+}

@@ -4,7 +4,7 @@
 //! Pages never touch `jsapi` for UI directly; they call these functions and get the same answer either way.
 //! `Ok(None)` means the person cancelled.
 
-mod browser;
+pub mod browser;
 
 use std::cell::RefCell;
 
@@ -196,11 +196,24 @@ pub fn set_title(title: &str) {
         document.set_title(title);
     }
     let title = title.to_owned();
-    leptos::task::spawn_local(async move {
+    // wasm-bindgen-futures, not Leptos's executor: this works before (or without) a mounted app too.
+    wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = jsapi::set_title(&title).await
             && !falls_back(&e)
         {
             leptos::logging::warn!("setTitle failed: {e}");
         }
     });
+}
+
+/// Runs `handler` when the person goes back with DingTalk's back button, instead of going back: on Android, the
+/// back key and the title bar's arrow (the container's `backbutton` event); the handler decides what back means
+/// (close a sheet, ask before discarding a form, or `history.back()`).
+///
+/// On iOS, DingTalk's back (the title bar's arrow and the swipe) is the webview's own history back, which the router
+/// already follows as a `popstate`; the API that could intercept the arrow (`biz.navigation.setLeft`) is neither in
+/// jsapi.md's verified list nor in the bundle, and the swipe cannot be intercepted at all, so iOS gets no hook. PC
+/// and browsers have no back button of DingTalk's. Keep the returned listener as long as the handler should run.
+pub fn on_back(handler: impl Fn() + 'static) -> Option<jsapi::BackListener> {
+    jsapi::on_backbutton(handler)
 }

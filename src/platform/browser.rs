@@ -1,18 +1,23 @@
 //! The app's own UI for what DingTalk's JSAPI does natively, used in a plain browser and where the DingTalk client
-//! lacks an API (PC has no datepicker, chosen or preloader).
+//! lacks an API (PC has no datepicker, chosen or preloader): DingTalk Design dialogs and sheets from the shared CSS.
+//!
+//! Pages call [`crate::platform`], never this module; it is public so browser tests can drive the pickers with a
+//! [`Directory`] of their own.
+
+mod overlay;
+mod pickers;
 
 use api_types::form::Attachment;
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::Api;
 use crate::errors::Failure;
-use crate::jsapi::{JsApiError, PickedDepartment, PickedUser, ToastIcon, UploadKind};
+use crate::jsapi::{PickedDepartment, PickedUser, ToastIcon, UploadKind};
 use crate::platform::PeoplePick;
-
-fn not_yet() -> Failure {
-    // The browser pickers are being built (issue 5); until then a page outside DingTalk says so.
-    Failure::JsApi(JsApiError::NotInDingTalk)
-}
+use crate::session::current_lang;
+use overlay::{Answer, present, sheet, unique_id};
+pub use pickers::{Directory, pick_departments_from, pick_people_from};
 
 /// A toast of the app's own: a `role="status"` line that goes after two seconds.
 pub fn toast(text: &str, icon: ToastIcon) {
@@ -33,46 +38,162 @@ pub fn toast(text: &str, icon: ToastIcon) {
     }
 }
 
-/// The browser's own alert.
-pub async fn alert(title: &str, message: &str, _button: &str) {
-    if let Some(window) = web_sys::window() {
-        let _ = window.alert_with_message(&format!("{title}\n{message}"));
+/// A centred dialog: the title (if any), the message and `buttons`; the mask and Escape cancel.
+fn dialog<T: 'static>(answer: Answer<T>, title: String, message: String, buttons: impl IntoView) -> impl IntoView {
+    let title_id = unique_id("dialog-title");
+    let message_id = unique_id("dialog-message");
+    let labelled_by = if title.is_empty() { message_id.clone() } else { title_id.clone() };
+    let described_by = message_id.clone();
+    view! {
+        <div class="dialog-mask" data-testid="dialog-mask" on:click=move |_| answer.cancel()></div>
+        <div
+            class="dialog"
+            role="dialog"
+            aria-modal="true"
+            aria-labelledby=labelled_by
+            aria-describedby=described_by
+            data-testid="dialog"
+        >
+            {(!title.is_empty()).then(|| view! { <h2 class="dialog-title" id=title_id>{title}</h2> })}
+            <p class="dialog-message" id=message_id>{message}</p>
+            <div class="dialog-buttons">{buttons}</div>
+        </div>
     }
 }
 
-/// The browser's own confirm.
-pub async fn confirm(title: &str, message: &str, _cancel: &str, _ok: &str) -> bool {
-    web_sys::window().and_then(|w| w.confirm_with_message(&format!("{title}\n{message}")).ok()).unwrap_or(false)
+/// The dialog's answering button (focused first).
+fn ok_button(answer: Answer<()>, label: String) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="dialog-button primary"
+            data-testid="dialog-ok"
+            data-autofocus
+            on:click=move |_| answer.give(())
+        >
+            {label}
+        </button>
+    }
 }
 
-/// A date picker of the app's own.
-pub async fn pick_date(_current: Option<&str>, _with_time: bool) -> Result<Option<String>, Failure> {
-    Err(not_yet())
+/// The app's own alert dialog; returns when it is dismissed.
+pub async fn alert(title: &str, message: &str, button: &str) {
+    let (title, message, button) = (title.to_owned(), message.to_owned(), button.to_owned());
+    present(move |answer| dialog(answer, title, message, ok_button(answer, button))).await;
 }
 
-/// An option list of the app's own.
-pub async fn choose(_options: &[String], _selected: Option<&str>) -> Result<Option<String>, Failure> {
-    Err(not_yet())
+/// The app's own confirm dialog, `cancel` left and `ok` right as in DingTalk: whether `ok` was chosen.
+pub async fn confirm(title: &str, message: &str, cancel: &str, ok: &str) -> bool {
+    let (title, message, cancel, ok) = (title.to_owned(), message.to_owned(), cancel.to_owned(), ok.to_owned());
+    present(move |answer| {
+        let buttons = view! {
+            <button type="button" class="dialog-button" data-testid="dialog-cancel" on:click=move |_| answer.cancel()>
+                {cancel}
+            </button>
+            {ok_button(answer, ok)}
+        };
+        dialog(answer, title, message, buttons)
+    })
+    .await
+    .is_some()
 }
 
-/// A people picker over `/api/contacts`.
-pub async fn pick_people(_api: &Api, _pick: &PeoplePick) -> Result<Option<Vec<PickedUser>>, Failure> {
-    Err(not_yet())
+/// A sheet with the browser's date (or, `with_time`, date and time) input: `yyyy-MM-dd` or `yyyy-MM-dd HH:mm`, as
+/// DingTalk's pickers answer.
+pub async fn pick_date(current: Option<&str>, with_time: bool) -> Result<Option<String>, Failure> {
+    let lang = current_lang();
+    // `datetime-local` speaks `yyyy-MM-ddTHH:mm`.
+    let initial = current.map(|c| if with_time { c.replacen(' ', "T", 1) } else { c.to_owned() }).unwrap_or_default();
+    Ok(present::<String, _>(move |answer| {
+        let value = RwSignal::new(initial);
+        let confirm = move || {
+            let value = value.get_untracked();
+            if with_time {
+                answer.give(value.replacen('T', " ", 1).chars().take(16).collect());
+            } else {
+                answer.give(value);
+            }
+        };
+        let (title, kind) = if with_time {
+            (lang.pick("选择日期和时间", "Pick a date and time"), "datetime-local")
+        } else {
+            (lang.pick("选择日期", "Pick a date"), "date")
+        };
+        let input = view! {
+            <input
+                type=kind
+                class="date-input"
+                data-testid="date-input"
+                aria-label=title
+                data-autofocus
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        };
+        let can_confirm = Signal::derive(move || value.with(|v| !v.is_empty()));
+        sheet(answer, lang, title.to_owned(), "date-sheet", can_confirm, confirm, input)
+    })
+    .await)
 }
 
-/// A department picker over `/api/departments`.
+/// A sheet with one radio button per option.
+pub async fn choose(options: &[String], selected: Option<&str>) -> Result<Option<String>, Failure> {
+    let lang = current_lang();
+    let options = options.to_vec();
+    let selected = selected.map(str::to_owned);
+    Ok(present::<String, _>(move |answer| {
+        let selected = RwSignal::new(selected);
+        let group = unique_id("choose");
+        let rows = options
+            .into_iter()
+            .map(|option| {
+                let (checked, pick) = (option.clone(), option.clone());
+                view! {
+                    <label class="cell choose-option" data-testid="choose-option">
+                        <input
+                            type="radio"
+                            name=group.clone()
+                            value=option.clone()
+                            prop:checked=move || selected.with(|s| s.as_deref() == Some(checked.as_str()))
+                            on:change=move |_| selected.set(Some(pick.clone()))
+                        />
+                        <span class="cell-main">{option}</span>
+                    </label>
+                }
+            })
+            .collect_view();
+        let body =
+            view! { <div class="cells choose-options" role="radiogroup" data-autofocus tabindex="-1">{rows}</div> };
+        let confirm = move || {
+            if let Some(value) = selected.get_untracked() {
+                answer.give(value);
+            }
+        };
+        let can_confirm = Signal::derive(move || selected.with(Option::is_some));
+        sheet(answer, lang, lang.pick("请选择", "Choose").to_owned(), "choose-sheet", can_confirm, confirm, body)
+    })
+    .await)
+}
+
+/// The app's people picker over `/api/contacts`.
+pub async fn pick_people(api: &Api, pick: &PeoplePick) -> Result<Option<Vec<PickedUser>>, Failure> {
+    Ok(pick_people_from(api.clone(), pick.clone()).await)
+}
+
+/// The app's department picker over `/api/departments`.
 pub async fn pick_departments(
-    _api: &Api,
-    _title: &str,
-    _multiple: bool,
-    _picked: &[i64],
+    api: &Api,
+    title: &str,
+    multiple: bool,
+    picked: &[i64],
 ) -> Result<Option<Vec<PickedDepartment>>, Failure> {
-    Err(not_yet())
+    Ok(pick_departments_from(api.clone(), title.to_owned(), multiple, picked.to_vec()).await)
 }
 
-/// A file input, uploading through the server.
+/// Attachments live in DingTalk's approval space, which only the JSAPI reaches (a server upload route does not exist
+/// yet): outside DingTalk this says so.
 pub async fn upload(_api: &Api, _kind: UploadKind, _max: u32) -> Result<Option<Vec<Attachment>>, Failure> {
-    Err(not_yet())
+    Err(Failure::UploadNeedsDingTalk)
 }
 
 /// A new tab.
