@@ -9,6 +9,7 @@ pub mod errors;
 pub mod i18n;
 pub mod jsapi;
 pub mod oauth;
+pub mod offline;
 mod pages;
 pub mod platform;
 pub mod routes;
