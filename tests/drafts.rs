@@ -408,3 +408,54 @@ async fn the_draft_a_queued_request_came_from_is_deleted_once_it_is_sent() {
     assert!(drafts.local(&id).is_none());
     assert!(server.draft_on_server(&id).is_none());
 }
+
+/// Waits `ms` milliseconds of the page's clock.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().unwrap();
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn autosave_keeps_each_change_at_once_and_sends_the_last_after_a_pause() {
+    use leptos::prelude::*;
+    use shenpi::offline::drafts::{SaveStatus, use_autosave};
+
+    // Mounting starts the executor that runs effects and tasks, as the app's own mount does.
+    leptos::mount::mount_to_body(|| ());
+    let server = FakeServer::default();
+    let user = fresh_user();
+    let id = DraftStore::new_id();
+    let owner = Owner::new();
+    let (form, status) = owner.with(|| {
+        let form = RwSignal::new(FormValues::new());
+        let saver =
+            use_autosave(DraftStore::for_user(&user), server.clone(), id.clone(), "PROC-LEAVE".into(), form.into());
+        (form, saver.status)
+    });
+    form.set(values("a"));
+    sleep(50).await;
+    form.set(values("ab"));
+    sleep(50).await;
+    assert_eq!(DraftStore::for_user(&user).local(&id).unwrap().values, values("ab"), "kept at once");
+    assert_eq!(status.get_untracked(), SaveStatus::Saving);
+    assert!(server.draft_on_server(&id).is_none(), "not before the pause");
+
+    sleep(1800).await;
+    assert_eq!(status.get_untracked(), SaveStatus::Saved);
+    let saved = server.draft_on_server(&id).unwrap();
+    assert_eq!((saved.values, saved.version), (values("ab"), 1), "one save, of the last values");
+
+    server.set_network(Network::Down);
+    form.set(values("abc"));
+    sleep(1800).await;
+    assert_eq!(status.get_untracked(), SaveStatus::Offline);
+    server.set_network(Network::Up);
+    web_sys::window().unwrap().dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap();
+    sleep(100).await;
+    assert_eq!(status.get_untracked(), SaveStatus::Saved);
+    assert_eq!(server.draft_on_server(&id).unwrap().values, values("abc"));
+    drop(owner);
+}

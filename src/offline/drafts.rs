@@ -406,7 +406,7 @@ pub fn use_autosave<T: Transport + Clone + 'static>(
         Some(_) => SaveStatus::Saved,
         None => SaveStatus::Idle,
     };
-    let status = RwSignal::new(initial);
+    let status = RwSignal::new(initial.clone());
     let saver = Rc::new(Autosaver {
         store,
         transport,
@@ -439,7 +439,9 @@ pub fn use_autosave<T: Transport + Clone + 'static>(
         }
     });
     // A draft left unsent by an earlier visit goes out now.
-    sync_soon();
+    if initial == SaveStatus::Saving {
+        sync_soon();
+    }
 
     on_cleanup(move || {
         online.remove();
