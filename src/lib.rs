@@ -10,6 +10,7 @@ pub mod form;
 pub mod i18n;
 pub mod jsapi;
 pub mod oauth;
+pub mod offline;
 mod pages;
 pub mod platform;
 pub mod routes;
