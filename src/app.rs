@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::components::Notice;
 use crate::i18n::Label;
-use crate::pages::{Inbox, LoginGate, NewRequest, Templates};
+use crate::pages::{Inbox, LoginGate, NewRequest, OutboxKeeper, Templates};
 use crate::session::SessionContext;
 
 /// The whole app.
@@ -21,6 +21,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <main class="app">
                 <LoginGate>
+                    <OutboxKeeper />
                     <Routes fallback=move || {
                         view! {
                             <Notice

@@ -12,14 +12,16 @@ use crate::jsapi::JsApiError;
 pub enum Failure {
     /// The page runs in a plain browser.
     NotInDingTalk,
-    /// A JSAPI call failed.
+    /// DingTalk's free-login JSAPI (`requestAuthCode`) failed.
+    Login(JsApiError),
+    /// Another JSAPI call failed (a picker, an upload, `dd.config`).
     JsApi(JsApiError),
     /// The server answered with an error.
     Api(ApiError),
     /// The server could not be reached or answered nonsense.
     Network(String),
-    /// Attaching files needs DingTalk: the approval space is reachable only through its JSAPI.
-    UploadNeedsDingTalk,
+    /// More files were chosen than the field takes at once.
+    TooManyFiles,
     /// A web login came back with a `state` this tab did not send (a stale or forged link).
     LoginStateMismatch,
 }
@@ -36,19 +38,20 @@ impl Failure {
                 "Open shenpi in DingTalk",
                 "Opened from the DingTalk workbench it logs you in by itself; in a browser, log in with DingTalk.",
             ),
-            (Failure::UploadNeedsDingTalk, Zh) => {
-                ("在钉钉中打开以上传附件", "附件保存在钉钉的审批空间，只能在钉钉里添加。")
+            (Failure::TooManyFiles, Zh) => ("文件太多", "一次最多添加 9 个文件，请少选几个后重试。"),
+            (Failure::TooManyFiles, En) => {
+                ("Too many files", "Add at most 9 files at a time; choose fewer and try again.")
             }
-            (Failure::UploadNeedsDingTalk, En) => (
-                "Open shenpi in DingTalk to attach files",
-                "Attachments are kept in DingTalk's approval space, so they can only be added inside DingTalk.",
-            ),
             (Failure::LoginStateMismatch, Zh) => ("登录请求已失效", "请重新用钉钉账号登录。"),
             (Failure::LoginStateMismatch, En) => ("Login link expired", "Please log in with DingTalk again."),
-            (Failure::JsApi(JsApiError::Cancelled), Zh) => ("登录已取消", "点「重试」再次登录。"),
-            (Failure::JsApi(JsApiError::Cancelled), En) => ("Login cancelled", "Tap Retry to log in again."),
-            (Failure::JsApi(_), Zh) => ("钉钉未能完成登录", "请稍后重试；若一直失败，请升级钉钉或联系管理员。"),
+            (Failure::Login(JsApiError::Cancelled), Zh) => ("登录已取消", "点「重试」再次登录。"),
+            (Failure::Login(JsApiError::Cancelled), En) => ("Login cancelled", "Tap Retry to log in again."),
+            (Failure::JsApi(_), Zh) => ("钉钉未能完成操作", "请重试；若一直失败，请升级钉钉或联系管理员。"),
             (Failure::JsApi(_), En) => {
+                ("DingTalk could not do that", "Try again; if it keeps failing, update DingTalk or ask your admin.")
+            }
+            (Failure::Login(_), Zh) => ("钉钉未能完成登录", "请稍后重试；若一直失败，请升级钉钉或联系管理员。"),
+            (Failure::Login(_), En) => {
                 ("DingTalk could not log you in", "Try again; if it keeps failing, update DingTalk or ask your admin.")
             }
             (Failure::Api(e), lang) => describe_code(e.code, lang),

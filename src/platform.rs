@@ -172,13 +172,16 @@ pub async fn pick_departments(
     browser::pick_departments(api, title, multiple, picked_ids).await
 }
 
-/// Files or photos for an attachment field, uploaded into the approval space `space_id` by DingTalk.
-pub async fn upload(api: &Api, space_id: &str, kind: UploadKind, max: u32) -> Result<Option<Vec<Attachment>>, Failure> {
+/// Files or photos for an attachment field, in the caller's approval space: uploaded there by DingTalk's
+/// `uploadAttachment` (the space's id from the server), or outside DingTalk chosen with a file input and uploaded
+/// through the server.
+pub async fn upload(api: &Api, kind: UploadKind, max: u32) -> Result<Option<Vec<Attachment>>, Failure> {
     if !jsapi::in_dingtalk() {
         return browser::upload(api, kind, max).await;
     }
     ensure_config(api).await?;
-    picked(jsapi::upload_attachment(space_id, kind, max).await)
+    let space = api.attachment_space().await?;
+    picked(jsapi::upload_attachment(&space.space_id, kind, max).await)
 }
 
 /// Opens `url`: in DingTalk's own browser page, else in a new tab.

@@ -439,12 +439,53 @@ async fn the_department_picker_opens_sub_departments_and_returns_the_ticked() {
     );
 }
 
+/// The hidden file input the browser upload opened, once it is there.
+async fn file_input() -> web_sys::HtmlInputElement {
+    for _ in 0..50 {
+        if let Some(input) =
+            web_sys::window().unwrap().document().unwrap().query_selector("[data-testid=file-input]").unwrap()
+        {
+            return input.dyn_into().unwrap();
+        }
+        sleep(10).await;
+    }
+    panic!("no file input appeared");
+}
+
 #[wasm_bindgen_test]
-async fn uploading_outside_dingtalk_says_to_open_dingtalk() {
+async fn outside_dingtalk_the_upload_opens_a_file_chooser_and_a_cancel_is_none() {
     no_dd();
     let api = shenpi::api::Api::anonymous();
-    let result = platform::upload(&api, "1001", platform::UploadKind::File, 3).await;
-    assert_eq!(result, Err(Failure::UploadNeedsDingTalk));
-    assert_eq!(Failure::UploadNeedsDingTalk.describe(Lang::Zh).0, "在钉钉中打开以上传附件");
-    assert_eq!(Failure::UploadNeedsDingTalk.describe(Lang::En).0, "Open shenpi in DingTalk to attach files");
+    let upload = platform::upload(&api, platform::UploadKind::Photo, 3);
+    let cancel = async {
+        let input = file_input().await;
+        assert_eq!(input.accept(), "image/*");
+        assert!(input.multiple());
+        input.dispatch_event(&web_sys::Event::new("cancel").unwrap()).unwrap();
+    };
+    let (result, ()) = futures_util::future::join(upload, cancel).await;
+    assert_eq!(result, Ok(None));
+    assert!(
+        web_sys::window().unwrap().document().unwrap().query_selector("[data-testid=file-input]").unwrap().is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn choosing_more_files_than_the_field_takes_is_refused_before_any_upload() {
+    no_dd();
+    let api = shenpi::api::Api::anonymous();
+    let upload = platform::upload(&api, platform::UploadKind::File, 1);
+    let choose = async {
+        let input = file_input().await;
+        let transfer = web_sys::DataTransfer::new().unwrap();
+        for name in ["a.pdf", "b.pdf"] {
+            let parts = js_sys::Array::of1(&"x".into());
+            transfer.items().add_with_file(&web_sys::File::new_with_str_sequence(&parts, name).unwrap()).unwrap();
+        }
+        input.set_files(Some(&transfer.files()));
+        input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    };
+    let (result, ()) = futures_util::future::join(upload, choose).await;
+    assert_eq!(result, Err(Failure::TooManyFiles));
+    assert_eq!(Failure::TooManyFiles.describe(Lang::Zh).0, "文件太多");
 }

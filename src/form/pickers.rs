@@ -354,7 +354,7 @@ pub fn Uploader(
         }
         let api = api.clone();
         // The approval space is the caller's own; DingTalk files the upload there whatever id the page names.
-        let pick = async move { platform::upload(&api, "", UploadKind::File, 9).await };
+        let pick = async move { platform::upload(&api, UploadKind::File, 9).await };
         run_picker(trouble, pick, move |added: Vec<Attachment>| {
             let mut all = files();
             all.extend(added);

@@ -36,7 +36,7 @@ async fn log_in(lang: Lang) -> Result<Session, Failure> {
         return Err(Failure::NotInDingTalk);
     }
     let config = Api::anonymous().config().await?;
-    let code = jsapi::request_auth_code(&config.corp_id).await.map_err(Failure::JsApi)?;
+    let code = jsapi::request_auth_code(&config.corp_id).await.map_err(Failure::Login)?;
     let session = Api::anonymous().login(code).await?;
     session::keep(&session);
     if let Err(e) = jsapi::set_title(Label::AppTitle.text(lang)).await {

@@ -1,12 +1,14 @@
-//! A new request (`/new/:process_code`, optionally `?copy=<request id>`): the template's form, the originator's
-//! department when they have several, the predicted route with pickers for the steps the originator chooses, and
-//! the submit with one Idempotency-Key per filled form.
+//! A new request (`/new/:process_code`, optionally `?draft=<draft id>` or `?copy=<request id>`): the template's
+//! form, kept as a draft as it is typed (this device first, then the server), the originator's department when
+//! they have several, the predicted route with pickers for the steps the originator chooses, and the submit with
+//! one Idempotency-Key per filled form — through the offline outbox, so a submit without network goes out later
+//! with the same key.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use api_types::form::FormValues;
-use api_types::{ApproverPick, ErrorCode, ForecastRequest, ForecastStep, SubmitRequest, TemplateDetail};
+use api_types::{ApproverPick, ErrorCode, ForecastRequest, ForecastStep, InboxBox, SubmitRequest, TemplateDetail};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
@@ -16,27 +18,58 @@ use crate::components::Notice;
 use crate::errors::{Failure, picker_failure_text};
 use crate::form::{FormState, FormView};
 use crate::i18n::Label;
-use crate::platform::{self, PeoplePick};
-use crate::routes::Page;
+use crate::offline::drafts::{DraftStore, use_autosave};
+use crate::offline::outbox::{Outbox, Submitted, UseOutboxReturn};
+use crate::platform::{self, PeoplePick, ToastIcon};
+use crate::routes::{InboxQuery, Page};
 use crate::session::{SessionContext, random_hex, use_api, use_lang};
 
-/// What the page starts from: the template, and the values and department of a request being copied.
+/// What the page starts from: the template, the draft the form is kept as, and the values (the draft's, or a
+/// copied request's) and department to start with.
 #[derive(Debug, Clone)]
 struct Start {
     template: TemplateDetail,
+    draft_id: String,
     values: FormValues,
     dept_id: Option<i64>,
 }
 
-/// Loads the template and, with `copy`, the earlier request's submitted values (when it used the same template).
-async fn load(api: Api, process_code: String, copy: Option<String>) -> Result<Start, Failure> {
+/// Loads the template; then the draft's values (this device's or the server's newer copy), or with `copy` the
+/// earlier request's submitted values (when it used the same template).
+async fn load(api: Api, process_code: String, draft_id: String, copy: Option<String>) -> Result<Start, Failure> {
     let template = api.template(&process_code).await?;
+    let drafts = DraftStore::for_user(&current_user_id());
+    if let Some(draft) = drafts.load(&api, &draft_id).await.filter(|d| d.process_code == process_code) {
+        return Ok(Start { template, draft_id, values: draft.values, dept_id: None });
+    }
     let copied = match copy {
         Some(id) => api.request(&id).await?.submitted.filter(|s| s.process_code == process_code),
         None => None,
     };
     let (values, dept_id) = copied.map_or_else(Default::default, |s| (s.values, s.dept_id));
-    Ok(Start { template, values, dept_id })
+    Ok(Start { template, draft_id, values, dept_id })
+}
+
+/// The logged-in user's id (drafts and the outbox are kept per user).
+fn current_user_id() -> String {
+    SessionContext::expect().session.with_untracked(|s| s.as_ref().map(|s| s.user.user_id.clone())).unwrap_or_default()
+}
+
+/// The draft this visit keeps the form as: `?draft=` when reopening one, else a new id, written into the address
+/// (without a navigation) so that a reload reopens the same draft.
+fn draft_id_of_this_visit(from_query: Option<String>) -> String {
+    if let Some(id) = from_query.filter(|id| !id.is_empty()) {
+        return id;
+    }
+    let id = DraftStore::new_id();
+    if let Some(window) = web_sys::window()
+        && let (Ok(history), Ok(search)) = (window.history(), window.location().search())
+    {
+        let separator = if search.is_empty() { "?" } else { "&" };
+        let url = format!("{search}{separator}draft={id}");
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+    id
 }
 
 /// The `/new/:process_code` page.
@@ -46,10 +79,12 @@ pub fn NewRequest() -> impl IntoView {
     let api = use_api();
     let params = use_params_map();
     let query = use_query_map();
+    // Read once: the id written into the address below must not reload the page.
+    let draft_id = draft_id_of_this_visit(query.with_untracked(|q| q.get("draft")));
     let start = LocalResource::new(move || {
         let process_code = params.read().get("process_code").unwrap_or_default();
         let copy = query.read().get("copy").filter(|c| !c.is_empty());
-        load(api.clone(), process_code, copy)
+        load(api.clone(), process_code, draft_id.clone(), copy)
     });
     let page = move || {
         start.get().map(|result| match result {
@@ -94,10 +129,20 @@ fn RequestForm(start: Start) -> impl IntoView {
     let lang = use_lang();
     let api = use_api();
     let navigate = use_navigate();
-    let Start { template, values, dept_id } = start;
+    let Start { template, draft_id, values, dept_id } = start;
     platform::set_title(&template.name);
     let process_code = StoredValue::new(template.process_code.clone());
     let form = FormState::new(template.form, values);
+    let user_id = current_user_id();
+    let autosave = use_autosave(
+        DraftStore::for_user(&user_id),
+        api.clone(),
+        draft_id.clone(),
+        template.process_code.clone(),
+        form.values.into(),
+    );
+    let draft_id = StoredValue::new(draft_id);
+    let outbox = StoredValue::new(Outbox::for_user(&user_id));
     let user = SessionContext::expect().session.get_untracked().map(|s| s.user);
     let dept_ids = user.map(|u| u.dept_ids).unwrap_or_default();
     let dept = RwSignal::new(dept_id.or_else(|| dept_ids.first().copied()));
@@ -134,11 +179,21 @@ fn RequestForm(start: Start) -> impl IntoView {
             _ => random_hex().unwrap_or_else(|| body.len().to_string()),
         };
         sent.set_value(Some((body, key.clone())));
-        async move { api.submit(&request, &key).await }
+        let (outbox, draft_id) = (outbox.get_value(), draft_id.get_value());
+        async move { outbox.submit(&api, request, &key, Some(&draft_id)).await }
     });
     let failure = RwSignal::new(None::<Failure>);
     Effect::new(move |_| match submit.value().get() {
-        Some(Ok(done)) => navigate(&Page::Request { id: done.id }.path(), Default::default()),
+        Some(Ok(Submitted::Sent(done))) => navigate(&Page::Request { id: done.id }.path(), Default::default()),
+        Some(Ok(Submitted::Queued)) => {
+            if let Some(outbox) = use_context::<UseOutboxReturn>() {
+                outbox.refresh.run(());
+            }
+            let text = lang.pick("网络不可用：已保存，联网后自动提交", "Offline: kept, and submitted once online");
+            leptos::task::spawn_local(platform::toast(text, ToastIcon::None));
+            let mine = InboxQuery { tab: Some(InboxBox::Mine), ..Default::default() };
+            navigate(&Page::Inbox(mine).path(), Default::default());
+        }
         Some(Err(Failure::Api(error))) if error.code == ErrorCode::FormInvalid && !error.fields.is_empty() => {
             form.refused(error.fields.clone());
             if let Some(first) = form.check_all() {
@@ -188,6 +243,7 @@ fn RequestForm(start: Start) -> impl IntoView {
             }
         })
     };
+    let save_status = move || autosave.status.get().label(lang);
     view! {
         <section class="new-request" data-testid="new-request">
             <h1 class="new-request-title">{template.name.clone()}</h1>
@@ -210,6 +266,7 @@ fn RequestForm(start: Start) -> impl IntoView {
             </div>
             {failure_view}
             <div class="bottom-bar">
+                <span class="draft-status muted" data-testid="draft-status" role="status">{save_status}</span>
                 <button
                     type="button"
                     class="button primary"

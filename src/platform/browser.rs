@@ -190,10 +190,53 @@ pub async fn pick_departments(
     Ok(pick_departments_from(api.clone(), title.to_owned(), multiple, picked.to_vec()).await)
 }
 
-/// Attachments live in DingTalk's approval space, which only the JSAPI reaches (a server upload route does not exist
-/// yet): outside DingTalk this says so.
-pub async fn upload(_api: &Api, _kind: UploadKind, _max: u32) -> Result<Option<Vec<Attachment>>, Failure> {
-    Err(Failure::UploadNeedsDingTalk)
+/// Files chosen with the browser's file input (images only for photos), each uploaded through the server into
+/// the caller's approval space. `Ok(None)` when the person closes the chooser without a file.
+pub async fn upload(api: &Api, kind: UploadKind, max: u32) -> Result<Option<Vec<Attachment>>, Failure> {
+    let Some(files) = choose_files(kind, max).await else { return Ok(None) };
+    if files.len() > max as usize {
+        return Err(Failure::TooManyFiles);
+    }
+    let mut uploaded = Vec::with_capacity(files.len());
+    for file in files {
+        uploaded.push(api.upload(&file, &file.name()).await?);
+    }
+    Ok(Some(uploaded))
+}
+
+/// Opens the browser's file chooser and waits for the choice (none on cancel). Called from a tap, so the browser
+/// lets the input open.
+async fn choose_files(kind: UploadKind, max: u32) -> Option<Vec<web_sys::File>> {
+    let document = web_sys::window()?.document()?;
+    let input: web_sys::HtmlInputElement = document.create_element("input").ok()?.dyn_into().ok()?;
+    input.set_type("file");
+    input.set_multiple(max > 1);
+    if kind == UploadKind::Photo {
+        input.set_accept("image/*");
+    }
+    let _ = input.set_attribute("data-testid", "file-input");
+    let _ = input.set_attribute("hidden", "");
+    document.body()?.append_child(&input).ok()?;
+    let (sender, receiver) = futures_channel::oneshot::channel::<bool>();
+    let sender = std::rc::Rc::new(std::cell::Cell::new(Some(sender)));
+    let answer = |chosen: bool| {
+        let sender = std::rc::Rc::clone(&sender);
+        wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            if let Some(sender) = sender.take() {
+                let _ = sender.send(chosen);
+            }
+        })
+    };
+    let (on_change, on_cancel) = (answer(true), answer(false));
+    let _ = input.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    let _ = input.add_event_listener_with_callback("cancel", on_cancel.as_ref().unchecked_ref());
+    input.click();
+    let chosen = receiver.await.unwrap_or(false);
+    input.remove();
+    drop((on_change, on_cancel));
+    let list = input.files().filter(|_| chosen)?;
+    let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+    Some(files).filter(|f| !f.is_empty())
 }
 
 /// A new tab.
