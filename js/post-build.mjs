@@ -1,11 +1,12 @@
 // Trunk post_build hook, release builds only: npm binaryen's wasm-opt on the staged module (stripping the name
-// section and other debug sections), then esbuild's minifier on wasm-bindgen's JS glue, which Trunk leaves as is.
+// section and other debug sections), then esbuild's minifier on wasm-bindgen's JS glue, which Trunk leaves as is, and
+// the old-webview check in index.html put back in ES5.
 // The wasm features enabled are the ones rustc's wasm32 target emits by default.
 import { execFileSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { buildSync, transformSync } from "esbuild";
 
 const staging = process.env.TRUNK_STAGING_DIR;
 if (!staging) throw new Error("TRUNK_STAGING_DIR is not set: run this from Trunk");
@@ -50,3 +51,15 @@ buildSync({
   logLevel: "warning",
 });
 console.log(`esbuild: ${glue.split("/").pop()} ${glueBefore} -> ${statSync(glue).size} bytes`);
+
+// Trunk's HTML minifier rewrites inline scripts in ES2015+ (arrow functions, `let`, template literals), but the
+// old-webview check must run where only ES5 does: it goes back in as written in index.html, minified by esbuild for
+// ES5 (which also fails the build on `let` or `const`).
+const CHECK = /(<script id="?es5-check"?>)([\s\S]*?)(<\/script>)/;
+const written = CHECK.exec(readFileSync(join(root, "index.html"), "utf8"));
+const page = join(staging, "index.html");
+const built = readFileSync(page, "utf8");
+if (!written || !CHECK.test(built)) throw new Error("index.html has no <script id=\"es5-check\">");
+const es5 = transformSync(written[2], { target: "es5", minify: true, legalComments: "none" }).code.trim();
+writeFileSync(page, built.replace(CHECK, (_, open, _code, close) => open + es5 + close));
+console.log(`es5-check: ${es5.length} bytes of ES5 in index.html`);

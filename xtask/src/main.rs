@@ -1,6 +1,7 @@
 //! shenpi's automation. `cargo xtask setup|demo|test|bench`; CI only ever calls `cargo xtask test`.
 
 mod assets;
+mod bench;
 mod cmd;
 mod demo;
 mod postgres;
@@ -24,7 +25,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   e2e            only the Playwright stage: release build (or --dev: Trunk's debug build), emulator, server,
                  Playwright; further arguments go to Playwright (e.g. --grep inbox)
   fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
-  bench size     brotli size of each first-load asset of a release build";
+  bench size     brotli size of each first-load asset of a release build
+  bench startup  release build, emulator, server, then 10 cold and 10 warm opens in the iOS container on DevTools'
+                 \"Slow 4G\" and a 4x slower CPU: median and p90 of first paint, inbox visible, interactive";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,6 +70,7 @@ pub fn build_app_and_report(tools: &Tools) -> Result {
 fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("size") => build_app_and_report(&setup::setup()?),
-        _ => Err("usage: cargo xtask bench size".into()),
+        Some("startup") => bench::startup(),
+        _ => Err("usage: cargo xtask bench size|startup".into()),
     }
 }

@@ -140,3 +140,17 @@ pub fn start_both(
     let server = Service::start("shenpi-server", server, output("shenpi-server"))?;
     Ok((emulator, server))
 }
+
+/// A fresh emulator and server (debug binaries) for one run of the suite or a benchmark: `target/<dir>/` emptied, a
+/// new SQLite database and both logs there. Prints where they listen.
+pub fn start_fresh(dir: &str) -> Result<(Service, Service)> {
+    let work = crate::root().join("target").join(dir);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let database = format!("sqlite://{}", work.join("shenpi.db").display());
+    let (emulator, server) = start_both("debug", "127.0.0.1:0", "127.0.0.1:0", &database, |name| {
+        Output::File(work.join(format!("{name}.log")))
+    })?;
+    println!("emulator {}  server {}  (logs in {})", emulator.url, server.url, work.display());
+    Ok((emulator, server))
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::cmd::{Result, cmd, run, run_tee, run_tee_within, which};
 use crate::postgres::{TEST_URL_VAR, TestPostgres};
-use crate::services::{Output, start_both, start_emulator};
+use crate::services::{Output, start_emulator, start_fresh};
 use crate::setup::{Tools, fidelity_python, setup};
 
 /// Where the fidelity scripts live: every `*.py` runs with the SDK virtualenv's Python, every `*.mjs` with Node.
@@ -152,7 +152,7 @@ fn browser_tests(tools: &Tools) -> Result<Counts> {
 
 /// Builds every binary of the workspace (debug): the whole workspace, so that features resolve as they did for
 /// nextest and its artifacts are reused.
-fn build_binaries() -> Result {
+pub fn build_binaries() -> Result {
     run(&mut cmd("cargo", &["build", "--locked", "--workspace", "--bins"]))
 }
 
@@ -243,14 +243,7 @@ pub fn e2e_only(args: &[String]) -> Result {
 
 fn e2e(args: &[String]) -> Result<Counts> {
     build_binaries()?;
-    let work = crate::root().join("target/e2e");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let database = format!("sqlite://{}", work.join("shenpi.db").display());
-    let (emulator, server) = start_both("debug", "127.0.0.1:0", "127.0.0.1:0", &database, |name| {
-        Output::File(work.join(format!("{name}.log")))
-    })?;
-    println!("emulator {}  server {}  (logs in {})", emulator.url, server.url, work.display());
+    let (emulator, server) = start_fresh("e2e")?;
     let report = crate::root().join("e2e/test-results/results.json");
     let _ = std::fs::remove_file(&report);
     let mut c = cmd(crate::root().join("node_modules/.bin/playwright"), &["test", "-c", "e2e/playwright.config.ts"]);
