@@ -3,6 +3,7 @@
 // the old-webview check in index.html put back in ES5.
 // The wasm features enabled are the ones rustc's wasm32 target emits by default.
 import { execFileSync } from "node:child_process";
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,3 +64,19 @@ if (!written || !CHECK.test(built)) throw new Error("index.html has no <script i
 const es5 = transformSync(written[2], { target: "es5", minify: true, legalComments: "none" }).code.trim();
 writeFileSync(page, built.replace(CHECK, (_, open, _code, close) => open + es5 + close));
 console.log(`es5-check: ${es5.length} bytes of ES5 in index.html`);
+
+// Precompressed copies next to each text and WASM file, as the server sends them (brotli where the browser takes
+// it, else gzip): compressing once at build time at the highest levels costs nothing per request.
+for (const name of readdirSync(staging)) {
+  if (!/\.(js|wasm|css|html|svg)$/.test(name)) continue;
+  const file = join(staging, name);
+  const bytes = readFileSync(file);
+  writeFileSync(
+    `${file}.br`,
+    brotliCompressSync(bytes, {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+    }),
+  );
+  writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+}
+console.log("precompressed: .br and .gz written next to each asset");

@@ -166,8 +166,7 @@ impl AppState {
 /// The whole HTTP surface: `/api` routes (counted in the metrics), `/metrics`, and the built app for every other path (unknown paths get
 /// `index.html`, so the app's router can handle them).
 pub fn app(state: AppState) -> Router {
-    let dist = &state.settings.dist_dir;
-    let spa = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let spa = static_files(&state.settings.dist_dir);
     let (api, doc) = routes::router().split_for_parts();
     let doc = Arc::new(doc);
     let api = api
@@ -186,6 +185,34 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .fallback_service(spa)
         .layer(TraceLayer::new_for_http())
+}
+
+/// The built app: each file in its precompressed form when the browser takes it (`.br`, `.gz`, written by the
+/// build), `index.html` for every unknown path (the app's router handles it), and caching that suits each: a file
+/// whose name carries Trunk's content hash never changes, so it is cached for a year; `index.html` (which names the
+/// current hashes) and unhashed files are revalidated on every open.
+fn static_files(dist: &std::path::Path) -> Router {
+    let index = ServeFile::new(dist.join("index.html")).precompressed_br().precompressed_gzip();
+    let files = ServeDir::new(dist).precompressed_br().precompressed_gzip().fallback(index);
+    Router::new().fallback_service(files).layer(middleware::map_response(cache_control_for_app))
+}
+
+/// Whether a path names a file with Trunk's content hash (`/shenpi-<16 hex>_bg.wasm`, `/main-<hex>.css`).
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default().trim_end_matches("_bg");
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() >= 12 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+async fn cache_control_for_app(
+    uri: axum::http::Uri,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::http::header::{CACHE_CONTROL, HeaderValue};
+    let ok = response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED;
+    let value = if ok && is_hashed(uri.path()) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    response
 }
 
 /// The OpenAPI document of `/api`, as served at `/api/openapi.json`.

@@ -160,6 +160,32 @@ async fn the_built_app_is_served_with_correct_content_types() {
 }
 
 #[tokio::test]
+async fn hashed_files_are_cached_for_a_year_and_sent_precompressed_while_the_page_is_revalidated() {
+    let h = start().await;
+    let get = |path: &str, encoding: &str| {
+        h.http.get(format!("{}{path}", h.base)).header("accept-encoding", encoding.to_owned()).send()
+    };
+    let res = get("/shenpi-0123456789abcdef.js", "gzip, br").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"brotli bytes");
+
+    let plain = get("/shenpi-0123456789abcdef.js", "identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), b"export default 2;");
+
+    for path in ["/", "/instances/x", "/shenpi-abc.js"] {
+        let res = get(path, "br").await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-cache", "{path}");
+    }
+    let api = get("/api/me", "br").await.unwrap();
+    assert!(api.headers().get("cache-control").is_none_or(|v| v != "public, max-age=31536000, immutable"));
+}
+
+#[tokio::test]
 async fn a_wrong_app_secret_is_app_not_found_not_a_generic_refusal() {
     let h = start_with(&["--app-secret=not-the-secret".to_owned()]).await;
     let code = h.emu.control().auth_code("zhangsan").await.unwrap();

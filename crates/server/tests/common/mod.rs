@@ -117,6 +117,9 @@ fn write_dist(dist: &Path) {
     std::fs::write(dist.join("shenpi-abc_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join("shenpi-abc.js"), "export default 1;").unwrap();
     std::fs::write(dist.join("style-abc.css"), "body{}").unwrap();
+    // A file named with Trunk's content hash, and the precompressed copy the build writes next to it.
+    std::fs::write(dist.join("shenpi-0123456789abcdef.js"), "export default 2;").unwrap();
+    std::fs::write(dist.join("shenpi-0123456789abcdef.js.br"), b"brotli bytes").unwrap();
 }
 
 /// A valid 通用审批 (the seeded `PROC-EMU-GENERAL`) whose subject is `subject`.
