@@ -7,6 +7,7 @@ mod app;
 mod components;
 pub mod errors;
 pub mod i18n;
+pub mod inbox_cache;
 pub mod jsapi;
 pub mod oauth;
 mod pages;
