@@ -129,7 +129,7 @@ test("scrolling to the end of the list loads the next page until there is no mor
 
   const container = await openContainer(browser, { platform: "ios", userId: "sales01" });
   // A short screen and pages of 5 (the app asks for 20), so the end of the list starts out of view.
-  await container.page.setViewportSize({ width: 390, height: 320 });
+  await container.page.setViewportSize({ width: 390, height: 280 });
   const asked: string[] = [];
   await container.page.route(
     (url) => url.pathname === "/api/inbox",

@@ -207,7 +207,7 @@ pub fn Inbox() -> impl IntoView {
             near_end.try_set(visible);
         });
         let options = IntersectionObserverInit::new();
-        options.set_root_margin("0px 0px 300px 0px");
+        options.set_root_margin("0px 0px 150px 0px");
         match IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &options) {
             Ok(o) => {
                 o.observe(&element);
