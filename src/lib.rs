@@ -8,6 +8,7 @@ mod components;
 pub mod errors;
 pub mod form;
 pub mod i18n;
+pub mod inbox_cache;
 pub mod jsapi;
 pub mod oauth;
 pub mod offline;

@@ -345,6 +345,22 @@ pub enum RequestState {
     Unknown,
 }
 
+impl RequestState {
+    /// The state's name on the wire (`queued`, `running`, ...), as `?status=` and the store spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Queued => "queued",
+            RequestState::Submitted => "submitted",
+            RequestState::Running => "running",
+            RequestState::Approved => "approved",
+            RequestState::Refused => "refused",
+            RequestState::Revoked => "revoked",
+            RequestState::Failed => "failed",
+            RequestState::Unknown => "unknown",
+        }
+    }
+}
+
 /// How the approvers of one step decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -546,16 +546,7 @@ pub enum Fate {
 
 /// `state` as stored.
 pub(crate) fn state_text(state: RequestState) -> &'static str {
-    match state {
-        RequestState::Queued => "queued",
-        RequestState::Submitted => "submitted",
-        RequestState::Running => "running",
-        RequestState::Approved => "approved",
-        RequestState::Refused => "refused",
-        RequestState::Revoked => "revoked",
-        RequestState::Failed => "failed",
-        RequestState::Unknown => "unknown",
-    }
+    state.as_str()
 }
 
 /// A stored state and failure back as types.
