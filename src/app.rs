@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::components::Notice;
 use crate::i18n::Label;
-use crate::pages::{Inbox, LoginGate};
+use crate::pages::{Inbox, Instance, LoginGate, Request};
 use crate::session::SessionContext;
 
 /// The whole app.
@@ -31,6 +31,8 @@ pub fn App() -> impl IntoView {
                         }
                     }>
                         <Route path=path!("/") view=Inbox />
+                        <Route path=path!("/instances/:id") view=Instance />
+                        <Route path=path!("/requests/:id") view=Request />
                     </Routes>
                 </LoginGate>
             </main>
