@@ -27,6 +27,18 @@ struct OpenSheet {
     /// Made when the sheet opens, so a double tap or a retry sends the same key and DingTalk acts once.
     key: String,
     target: Option<PickedUser>,
+    /// What was last sent with `key`: a retry of the same action keeps the key, a changed one gets a new key.
+    sent: Option<InstanceAction>,
+}
+
+/// Whether a failed action may still have been carried out (no answer, or DingTalk did not answer): then a retry
+/// must send the same key. Any other refusal is final and remembered under its key, so a retry needs a new one.
+fn outcome_unknown(failure: &Failure) -> bool {
+    match failure {
+        Failure::Network(_) => true,
+        Failure::Api(e) => matches!(e.code, ErrorCode::DingTalkUnavailable | ErrorCode::Internal | ErrorCode::Unknown),
+        _ => false,
+    }
 }
 
 /// A fresh idempotency key: random, or (without the browser's CSPRNG) the time, which still keeps one sheet's taps
@@ -103,6 +115,14 @@ pub fn InstanceScreen(
             let (title, advice) = e.describe(lang);
             failure.set(Some(format!("{title}：{advice}")));
             // What the caller may do has changed under them: show the instance as it now stands.
+            if !outcome_unknown(&e) {
+                sheet.update(|open| {
+                    if let Some(open) = open {
+                        open.key = new_key();
+                        open.sent = None;
+                    }
+                });
+            }
             if let Failure::Api(api_error) = &e
                 && matches!(api_error.code, ErrorCode::TaskDone | ErrorCode::ActionNotAllowed)
             {
@@ -137,7 +157,7 @@ pub fn InstanceScreen(
                     Ok(Some(people)) => {
                         if let Some(target) = people.into_iter().next() {
                             failure.set(None);
-                            sheet.set(Some(OpenSheet { allowed, key, target: Some(target) }));
+                            sheet.set(Some(OpenSheet { allowed, key, target: Some(target), sent: None }));
                         }
                     }
                     Ok(None) => {}
@@ -156,7 +176,7 @@ pub fn InstanceScreen(
             if allowed.action == ActionKind::Transfer {
                 pick_target(allowed, new_key());
             } else {
-                sheet.set(Some(OpenSheet { allowed, key: new_key(), target: None }));
+                sheet.set(Some(OpenSheet { allowed, key: new_key(), target: None, sent: None }));
             }
         }
     };
@@ -167,11 +187,18 @@ pub fn InstanceScreen(
         }
     };
     let on_submit = move |text: String| {
-        let Some(open) = sheet.get_untracked() else { return };
-        if let Some(action) = build_action(&open, text) {
-            act.dispatch((id.get_untracked(), action, open.key));
+        let Some(mut open) = sheet.get_untracked() else { return };
+        let Some(action) = build_action(&open, text) else { return };
+        if open.sent.as_ref().is_some_and(|sent| *sent != action) {
+            open.key = new_key();
         }
+        open.sent = Some(action.clone());
+        let key = open.key.clone();
+        sheet.set(Some(open));
+        act.dispatch((id.get_untracked(), action, key));
     };
+    // The sheet is built once per opening: changing its person or key must not wipe what was typed.
+    let open_kind = Memo::new(move |_| sheet.with(|s| s.as_ref().map(|s| s.allowed.action)));
 
     let fallback =
         move || view! { <p class="pending" data-testid="detail-pending">{lang.pick("加载中…", "Loading…")}</p> };
@@ -211,12 +238,12 @@ pub fn InstanceScreen(
             }}
         </Transition>
         {move || {
-            sheet
+            open_kind
                 .get()
-                .map(|open| {
+                .map(|kind| {
                     view! {
                         <RemarkSheet
-                            kind=open.allowed.action
+                            kind=kind
                             target=Signal::derive(move || {
                                 sheet.with(|s| s.as_ref().and_then(|s| s.target.as_ref().map(|t| t.name.clone())))
                             })
@@ -238,7 +265,16 @@ mod tests {
     use super::*;
 
     fn sheet(action: ActionKind, task_id: Option<i64>) -> OpenSheet {
-        OpenSheet { allowed: AllowedAction { action, task_id }, key: "k".into(), target: None }
+        OpenSheet { allowed: AllowedAction { action, task_id }, key: "k".into(), target: None, sent: None }
+    }
+
+    #[test]
+    fn only_a_failure_without_an_answer_keeps_the_key_for_the_retry() {
+        assert!(outcome_unknown(&Failure::Network("timeout".into())));
+        let unavailable = api_types::ApiError::new(ErrorCode::DingTalkUnavailable, "no answer");
+        assert!(outcome_unknown(&Failure::Api(unavailable)));
+        let too_soon = api_types::ApiError::new(ErrorCode::RevokeTooSoon, "wait");
+        assert!(!outcome_unknown(&Failure::Api(too_soon)));
     }
 
     #[test]
