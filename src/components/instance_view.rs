@@ -96,8 +96,10 @@ pub fn FormValues(
     /// The display language.
     lang: Lang,
 ) -> impl IntoView {
+    // Like DingTalk's 审批 app, fields left empty are not listed (DingTalk sends them as "null").
     let rows = entries
         .into_iter()
+        .filter(|entry| !is_empty_value(&entry.value))
         .map(|entry| {
             let value = match attachments(&entry) {
                 Some(files) => view! {
@@ -127,6 +129,11 @@ pub fn FormValues(
             <dl class="detail-form" data-testid="detail-form">{rows}</dl>
         </section>
     }
+}
+
+/// Whether a form value is empty as DingTalk writes it: nothing, or `null` (also as text).
+fn is_empty_value(value: &str) -> bool {
+    matches!(value.trim(), "" | "null" | "[]")
 }
 
 /// An attachment field's files, when the value is DingTalk's attachment JSON.
@@ -202,4 +209,31 @@ pub fn CcList(
             </section>
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kind: Option<&str>, value: &str) -> FormEntry {
+        FormEntry { id: "f".into(), label: "附件".into(), value: value.into(), kind: kind.map(str::to_owned) }
+    }
+
+    #[test]
+    fn fields_dingtalk_sends_as_null_or_blank_are_empty() {
+        assert!(is_empty_value("null"));
+        assert!(is_empty_value("  "));
+        assert!(is_empty_value("[]"));
+        assert!(!is_empty_value("0"));
+        assert!(!is_empty_value("null 不是空"));
+    }
+
+    #[test]
+    fn an_attachment_value_lists_its_files_and_other_text_stays_text() {
+        let json = r#"[{"spaceId":"1","fileId":"f1","fileName":"发票.pdf","fileSize":10,"fileType":"pdf"}]"#;
+        let files = attachments(&entry(Some("DDAttachment"), json))
+            .map(|f| f.into_iter().map(|f| f.file_name).collect::<Vec<_>>());
+        assert_eq!(files, Some(vec!["发票.pdf".to_owned()]));
+        assert_eq!(attachments(&entry(Some("TextField"), "[备注]")), None);
+    }
 }
