@@ -6,7 +6,7 @@ use leptos_router::path;
 
 use crate::components::Notice;
 use crate::i18n::Label;
-use crate::pages::{Inbox, LoginGate, NewRequest, OutboxKeeper, Templates};
+use crate::pages::{Inbox, Instance, LoginGate, NewRequest, OutboxKeeper, Request, Templates};
 use crate::session::SessionContext;
 
 /// The whole app.
@@ -34,6 +34,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=Inbox />
                         <Route path=path!("/new") view=Templates />
                         <Route path=path!("/new/:process_code") view=NewRequest />
+                        <Route path=path!("/instances/:id") view=Instance />
+                        <Route path=path!("/requests/:id") view=Request />
                     </Routes>
                 </LoginGate>
             </main>

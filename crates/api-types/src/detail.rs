@@ -246,6 +246,9 @@ pub enum InstanceAction {
 }
 
 impl InstanceAction {
+    /// The longest remark, reason or comment DingTalk takes, in characters.
+    pub const MAX_TEXT: usize = 1024;
+
     /// Which action it is.
     pub fn kind(&self) -> ActionKind {
         match self {

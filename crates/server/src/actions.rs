@@ -47,7 +47,7 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How often a waiting request reads the action again.
 const POLL: Duration = Duration::from_millis(100);
 /// The longest remark, reason or comment DingTalk takes.
-const MAX_TEXT: usize = 1024;
+const MAX_TEXT: usize = InstanceAction::MAX_TEXT;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
