@@ -482,7 +482,7 @@ async fn choosing_more_files_than_the_field_takes_is_refused_before_any_upload()
             let parts = js_sys::Array::of1(&"x".into());
             transfer.items().add_with_file(&web_sys::File::new_with_str_sequence(&parts, name).unwrap()).unwrap();
         }
-        input.set_files(Some(&transfer.files()));
+        input.set_files(transfer.files().as_ref());
         input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
     };
     let (result, ()) = futures_util::future::join(upload, choose).await;

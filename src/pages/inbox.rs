@@ -18,6 +18,9 @@ use crate::session::{SessionContext, use_api};
 
 /// Items per page.
 const PAGE_SIZE: u32 = 20;
+/// How soon a first page showing requests on their way to DingTalk is asked for again.
+const IN_FLIGHT_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How far (px, after damping) a pull must go before letting go refreshes.
 const PULL_TRIGGER: f64 = 56.0;
 /// The most the pull indicator opens.
@@ -144,6 +147,26 @@ pub fn Inbox() -> impl IntoView {
             (Some(Err(failure)), None) => Listing::Failed(failure),
             (None, Some(items)) => Listing::Shown { items, fresh: false, failure: None },
             (None, None) => Listing::Loading,
+        }
+    });
+
+    // Requests of mine still on their way to DingTalk (queued, or created and not yet heard of) change within
+    // seconds: while the fresh first page shows one, it is asked for again, so 已发起 follows them to their
+    // instance (and an instance heard of before its request recorded it is shown once, not beside it).
+    let follow_up = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let in_flight = answered().and_then(|f| f.result.ok()).is_some_and(|page| {
+            page.items.iter().any(|i| matches!(i.status, RequestState::Queued | RequestState::Submitted))
+        });
+        if let Some(handle) = follow_up.get_value() {
+            handle.clear();
+        }
+        let next = in_flight.then(|| set_timeout_with_handle(refresh, IN_FLIGHT_RECHECK).ok()).flatten();
+        follow_up.set_value(next);
+    });
+    on_cleanup(move || {
+        if let Some(handle) = follow_up.get_value() {
+            handle.clear();
         }
     });
 
