@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit, TouchEvent, VisibilityState};
 
-use crate::components::{EmptyState, FilterBar, InboxCell, InboxTabs, Notice, initials};
+use crate::components::{EmptyState, FilterBar, InboxCell, InboxTabs, LoadFailed, initials};
 use crate::errors::Failure;
 use crate::i18n::{Label, Lang};
 use crate::inbox_cache::{self, InboxCache};
@@ -319,14 +319,7 @@ pub fn Inbox() -> impl IntoView {
             .into_any(),
             Listing::Failed(failure) => {
                 let (title, detail) = failure.describe(lang);
-                view! {
-                    <Notice title=title detail=detail test_id="inbox-error">
-                        <button class="button primary" data-testid="inbox-retry" on:click=move |_| refresh()>
-                            {Label::Retry.text(lang)}
-                        </button>
-                    </Notice>
-                }
-                .into_any()
+                view! { <LoadFailed title detail test_id="inbox-error" on_retry=move |()| refresh() lang /> }.into_any()
             }
             Listing::Shown { items, fresh, failure } => {
                 let empty = items.is_empty() && fresh;

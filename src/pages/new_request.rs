@@ -14,10 +14,9 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
 
 use crate::api::Api;
-use crate::components::Notice;
+use crate::components::LoadFailed;
 use crate::errors::{Failure, picker_failure_text};
 use crate::form::{FormState, FormView};
-use crate::i18n::Label;
 use crate::offline::drafts::{DraftStore, use_autosave};
 use crate::offline::outbox::{Outbox, Submitted, UseOutboxReturn};
 use crate::platform::{self, PeoplePick, ToastIcon};
@@ -91,14 +90,8 @@ pub fn NewRequest() -> impl IntoView {
             Ok(start) => view! { <RequestForm start /> }.into_any(),
             Err(failure) => {
                 let (title, detail) = failure.describe(lang);
-                view! {
-                    <Notice title=title detail=detail test_id="new-request-failed">
-                        <button class="button primary" data-testid="new-request-retry" on:click=move |_| start.refetch()>
-                            {Label::Retry.text(lang)}
-                        </button>
-                    </Notice>
-                }
-                .into_any()
+                view! { <LoadFailed title detail test_id="new-request-failed" on_retry=move |()| start.refetch() lang /> }
+                    .into_any()
             }
         })
     };

@@ -3,8 +3,7 @@
 use api_types::TemplateSummary;
 use leptos::prelude::*;
 
-use crate::components::Notice;
-use crate::i18n::Label;
+use crate::components::{LoadFailed, Notice};
 use crate::platform;
 use crate::routes::Page;
 use crate::session::{use_api, use_lang};
@@ -35,14 +34,8 @@ pub fn Templates() -> impl IntoView {
         templates.get().map(|result| match result {
             Err(failure) => {
                 let (title, detail) = failure.describe(lang);
-                view! {
-                    <Notice title=title detail=detail test_id="templates-failed">
-                        <button class="button primary" data-testid="templates-retry" on:click=move |_| templates.refetch()>
-                            {Label::Retry.text(lang)}
-                        </button>
-                    </Notice>
-                }
-                .into_any()
+                view! { <LoadFailed title detail test_id="templates-failed" on_retry=move |()| templates.refetch() lang /> }
+                    .into_any()
             }
             Ok(list) if list.is_empty() => view! {
                 <Notice
