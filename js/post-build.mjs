@@ -1,10 +1,11 @@
-// Trunk post_build hook, release builds only: npm binaryen's wasm-opt on the staged module (stripping the name
-// section and other debug sections), then esbuild's minifier on wasm-bindgen's JS glue, which Trunk leaves as is, and
+// Trunk post_build hook, release builds only: the per-page split when xtask asks for it, npm binaryen's wasm-opt on
+// each staged module (stripping the name section and other debug sections), then esbuild's minifier on
+// wasm-bindgen's JS glue and the split loader, which Trunk leaves as is, and
 // the old-webview check in index.html put back in ES5.
 // The wasm features enabled are the ones rustc's wasm32 target emits by default.
 import { execFileSync } from "node:child_process";
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync, transformSync } from "esbuild";
@@ -17,41 +18,54 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const modules = readdirSync(staging).filter((f) => f.endsWith("_bg.wasm"));
 if (modules.length !== 1) throw new Error(`expected one *_bg.wasm in ${staging}, found ${modules.length}`);
 
-const wasm = join(staging, modules[0]);
-const wasmBefore = statSync(wasm).size;
-execFileSync(
-  join(root, "node_modules", ".bin", "wasm-opt"),
-  [
-    "-Oz",
-    "--strip-debug",
-    "--strip-producers",
-    "--enable-bulk-memory",
-    "--enable-mutable-globals",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-reference-types",
-    "--enable-multivalue",
-    wasm,
-    "-o",
-    wasm,
-  ],
-  { stdio: "inherit" },
-);
-console.log(`wasm-opt: ${modules[0]} ${wasmBefore} -> ${statSync(wasm).size} bytes`);
+// xtask's release build asks for the module to be split per page (xtask/src/split.rs): the main module and its glue
+// are replaced under the same names, and the pages' chunks and their loader are added beside them.
+const stem = modules[0].replace(/_bg\.wasm$/, "");
+if (process.env.SHENPI_XTASK) {
+  execFileSync(process.env.SHENPI_XTASK, ["wasm-split", staging], { stdio: "inherit" });
+}
 
-const glue = join(staging, modules[0].replace(/_bg\.wasm$/, ".js"));
-const glueBefore = statSync(glue).size;
-buildSync({
-  entryPoints: [glue],
-  outfile: glue,
-  allowOverwrite: true,
-  minify: true,
-  format: "esm",
-  target: ["es2020"],
-  legalComments: "none",
-  logLevel: "warning",
-});
-console.log(`esbuild: ${glue.split("/").pop()} ${glueBefore} -> ${statSync(glue).size} bytes`);
+for (const name of readdirSync(staging).filter((f) => f.endsWith(".wasm"))) {
+  const wasm = join(staging, name);
+  const wasmBefore = statSync(wasm).size;
+  execFileSync(
+    join(root, "node_modules", ".bin", "wasm-opt"),
+    [
+      "-Oz",
+      "--strip-debug",
+      "--strip-producers",
+      "--enable-bulk-memory",
+      "--enable-mutable-globals",
+      "--enable-nontrapping-float-to-int",
+      "--enable-sign-ext",
+      "--enable-reference-types",
+      "--enable-multivalue",
+      wasm,
+      "-o",
+      wasm,
+    ],
+    { stdio: "inherit" },
+  );
+  console.log(`wasm-opt: ${name} ${wasmBefore} -> ${statSync(wasm).size} bytes`);
+}
+
+const loader = stem.replace(/-([0-9a-f]+)$/, "-split-$1.js");
+for (const name of [`${stem}.js`, loader]) {
+  const glue = join(staging, name);
+  if (!existsSync(glue)) continue;
+  const glueBefore = statSync(glue).size;
+  buildSync({
+    entryPoints: [glue],
+    outfile: glue,
+    allowOverwrite: true,
+    minify: true,
+    format: "esm",
+    target: ["es2020"],
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  console.log(`esbuild: ${name} ${glueBefore} -> ${statSync(glue).size} bytes`);
+}
 
 // Trunk's HTML minifier rewrites inline scripts in ES2015+ (arrow functions, `let`, template literals), but the
 // old-webview check must run where only ES5 does: it goes back in as written in index.html, minified by esbuild for

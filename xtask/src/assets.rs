@@ -22,6 +22,7 @@ fn kind(name: &str) -> Option<&'static str> {
         "index.html" => "HTML",
         n if n.ends_with("_bg.wasm") => "WASM",
         n if n.starts_with("dingtalk-jsapi") && n.ends_with(".js") => "JSAPI bundle",
+        n if n.starts_with("shenpi-split-") && n.ends_with(".js") => "chunk loader",
         n if n.ends_with(".js") => "JS glue",
         n if n.ends_with(".css") => "CSS",
         n if n.ends_with(".svg") || n.ends_with(".ico") || n.ends_with(".png") => "icon",
@@ -39,6 +40,16 @@ fn brotli_size(bytes: &[u8]) -> usize {
 
 /// Every first-load asset in `dist`, largest first.
 pub fn first_load(dist: &Path) -> Result<Vec<Asset>> {
+    files(dist, kind)
+}
+
+/// The pages' WASM chunks of a split build (`split.rs`), largest first: each is fetched the first time a page that
+/// needs it opens, never on the first load.
+pub fn page_chunks(dist: &Path) -> Result<Vec<Asset>> {
+    files(dist, |name| (name.ends_with(".wasm") && !name.ends_with("_bg.wasm")).then_some("WASM chunk"))
+}
+
+fn files(dist: &Path, kind: impl Fn(&str) -> Option<&'static str>) -> Result<Vec<Asset>> {
     let entries = std::fs::read_dir(dist).map_err(|e| format!("{}: {e} (build the app first)", dist.display()))?;
     let mut assets = Vec::new();
     for entry in entries.flatten() {
@@ -61,19 +72,25 @@ pub fn print_sizes(assets: &[Asset]) {
     println!("{:<14} {raw:>10} {brotli:>10}", "total");
 }
 
-/// Fails when the WASM module still has a `name` custom section (debug names inflate it and leak symbols).
+/// Fails when a WASM module (the main one or a page's chunk) still has a `name` custom section (debug names inflate
+/// it and leak symbols).
 pub fn check_no_name_section(dist: &Path) -> Result {
-    let wasm = std::fs::read_dir(dist)
+    let modules: Vec<_> = std::fs::read_dir(dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .flatten()
-        .find(|e| e.file_name().to_string_lossy().ends_with("_bg.wasm"))
-        .ok_or("no *_bg.wasm in dist/")?;
-    let bytes = std::fs::read(wasm.path()).map_err(|e| e.to_string())?;
-    let sections = custom_sections(&bytes)?;
-    if sections.iter().any(|s| s == "name") {
-        return Err(format!("{} still has a name section (custom sections: {sections:?})", wasm.path().display()));
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".wasm"))
+        .collect();
+    if !modules.iter().any(|e| e.file_name().to_string_lossy().ends_with("_bg.wasm")) {
+        return Err("no *_bg.wasm in dist/".into());
     }
-    println!("wasm custom sections: {sections:?}");
+    for wasm in &modules {
+        let bytes = std::fs::read(wasm.path()).map_err(|e| e.to_string())?;
+        let sections = custom_sections(&bytes)?;
+        if sections.iter().any(|s| s == "name") {
+            return Err(format!("{} still has a name section (custom sections: {sections:?})", wasm.path().display()));
+        }
+    }
+    println!("wasm modules without a name section: {}", modules.len());
     Ok(())
 }
 
@@ -126,6 +143,14 @@ mod tests {
         let module = b"\0asm\x01\0\0\0\x00\x05\x04name\x01\x01\x00";
         assert_eq!(custom_sections(module).unwrap(), vec!["name".to_owned()]);
         assert!(custom_sections(b"nope").is_err());
+    }
+
+    #[test]
+    fn the_pages_chunks_are_not_first_load() {
+        assert_eq!(kind("shenpi-0123_bg.wasm"), Some("WASM"));
+        assert_eq!(kind("shenpi-chunk_5-0123.wasm"), None);
+        assert_eq!(kind("shenpi-split-0123.js"), Some("chunk loader"));
+        assert_eq!(kind("shenpi-0123.js"), Some("JS glue"));
     }
 
     #[test]

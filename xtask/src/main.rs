@@ -7,6 +7,7 @@ mod demo;
 mod postgres;
 mod services;
 mod setup;
+mod split;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   e2e            only the Playwright stage: release build (or --dev: Trunk's debug build), emulator, server,
                  Playwright; further arguments go to Playwright (e.g. --grep inbox)
   fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
-  bench size     brotli size of each first-load asset of a release build
+  bench size     brotli size of each first-load asset of a release build, then of the pages' chunks
   bench startup  release build, emulator, server, then 10 cold and 10 warm opens in the iOS container on DevTools'
                  \"Slow 4G\" and a 4x slower CPU: median and p90 of first paint, inbox visible, interactive";
 
@@ -39,6 +40,7 @@ fn main() {
         Some("e2e") => test::e2e_only(&args[1..]),
         Some("postgres") => postgres::serve_until_enter(),
         Some("bench") => bench(&args[1..]),
+        Some("wasm-split") => split::wasm_split(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     if let Err(e) = result {
@@ -53,9 +55,9 @@ pub fn root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// The release build of the app into `dist/`, with the WASM toolchain's environment.
+/// The release build of the app into `dist/`, with the WASM toolchain's environment, split per page (`split.rs`).
 pub fn build_app(tools: &Tools) -> Result {
-    run(cmd("trunk", &["build", "--release", "--locked"]).envs(tools.wasm.env()))
+    run(cmd("trunk", &["build", "--release", "--locked"]).envs(tools.wasm.env()).envs(split::release_env()?))
 }
 
 /// The release build, then its checks: no name section in the WASM, and the size table of first-load assets.
@@ -64,6 +66,11 @@ pub fn build_app_and_report(tools: &Tools) -> Result {
     let dist = root().join("dist");
     assets::check_no_name_section(&dist)?;
     assets::print_sizes(&assets::first_load(&dist)?);
+    let chunks = assets::page_chunks(&dist)?;
+    if !chunks.is_empty() {
+        println!("\nfetched when a page first opens (not part of the first load):");
+        assets::print_sizes(&chunks);
+    }
     Ok(())
 }
 
