@@ -171,6 +171,20 @@ pub fn Inbox() -> impl IntoView {
     });
 
     // The pages after the first: appended as the end of the list comes into view.
+    let sentinel = NodeRef::<leptos::html::Div>::new();
+    let observer = StoredValue::new_local(None::<(IntersectionObserver, Closure<dyn Fn(js_sys::Array)>)>);
+    let near_end = RwSignal::new(false);
+    // Once a page is in the list, whether the end is still near is for the observer to say again, after layout:
+    // the last answer predates the new rows, and acting on it fetched the page after at once, and the next.
+    let look_again = move || {
+        near_end.set(false);
+        observer.with_value(|o| {
+            if let (Some((o, _)), Some(element)) = (o, sentinel.get_untracked()) {
+                o.unobserve(&element);
+                o.observe(&element);
+            }
+        });
+    };
     let extra = RwSignal::new(Vec::<InboxItem>::new());
     let cursor = RwSignal::new(None::<String>);
     let generation = RwSignal::new(0u32);
@@ -185,6 +199,7 @@ pub fn Inbox() -> impl IntoView {
         requested.set_value(None);
         match answer.map(|f| f.result) {
             Some(Ok(page)) => {
+                look_again();
                 cursor.set(page.next_cursor.clone());
                 keep(&|c| c.put_page(&current, &page));
             }
@@ -202,13 +217,13 @@ pub fn Inbox() -> impl IntoView {
         }
         match result {
             Ok(page) => {
+                look_again();
                 extra.update(|items| items.extend(page.items));
                 cursor.set(page.next_cursor);
             }
             Err(failure) => more_failed.set(Some(failure)),
         }
     });
-    let near_end = RwSignal::new(false);
     Effect::new(move |_| {
         if !near_end.get() || more.pending().get() || more_failed.get().is_some() {
             return;
@@ -222,8 +237,6 @@ pub fn Inbox() -> impl IntoView {
     });
 
     // An IntersectionObserver on the sentinel under the list says when its end comes near.
-    let sentinel = NodeRef::<leptos::html::Div>::new();
-    let observer = StoredValue::new_local(None::<(IntersectionObserver, Closure<dyn Fn(js_sys::Array)>)>);
     sentinel.on_load(move |element| {
         let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
             let visible = entries.iter().any(|e| e.unchecked_into::<IntersectionObserverEntry>().is_intersecting());

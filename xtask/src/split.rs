@@ -18,11 +18,20 @@ use crate::cmd::{Result, cmd, run};
 /// Rust flags of a split release build: the app's split points on, and the relocations the splitter reads.
 const RUSTFLAGS: &str = "--cfg shenpi_split -Clink-args=--emit-relocs";
 
-/// The environment Trunk's release build gets on top of the WASM toolchain's: the flags above, and the path of this
-/// xtask binary, which is how the post_build hook knows to split and what to call.
+/// The environment Trunk's release build gets on top of the WASM toolchain's: the flags above, and a copy of this
+/// xtask binary, which is how the post_build hook knows to split and what to call. A copy, because a later cargo
+/// build in the same run may replace `target/debug/xtask` (features unify differently across the workspace) while
+/// this process runs; `/proc/self/exe` still reads the running binary then.
 pub fn release_env() -> Result<Vec<(&'static str, String)>> {
-    let xtask = std::env::current_exe().map_err(|e| format!("the xtask binary's path: {e}"))?;
-    Ok(vec![("RUSTFLAGS", RUSTFLAGS.to_owned()), ("SHENPI_XTASK", xtask.display().to_string())])
+    let running = Path::new("/proc/self/exe");
+    let running = if running.exists() {
+        running.to_path_buf()
+    } else {
+        std::env::current_exe().map_err(|e| format!("the xtask binary's path: {e}"))?
+    };
+    let copy = target_dir().join("xtask-wasm-split");
+    std::fs::copy(&running, &copy).map_err(|e| format!("copying {} to {}: {e}", running.display(), copy.display()))?;
+    Ok(vec![("RUSTFLAGS", RUSTFLAGS.to_owned()), ("SHENPI_XTASK", copy.display().to_string())])
 }
 
 fn target_dir() -> PathBuf {
