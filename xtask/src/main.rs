@@ -55,6 +55,11 @@ pub fn root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
+/// Where cargo puts the build's products: `CARGO_TARGET_DIR`, else `target/` under the root.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
 /// The release build of the app into `dist/`, with the WASM toolchain's environment, split per page (`split.rs`).
 pub fn build_app(tools: &Tools) -> Result {
     run(cmd("trunk", &["build", "--release", "--locked"]).envs(tools.wasm.env()).envs(split::release_env()?))

@@ -106,7 +106,7 @@ pub fn server_env_for_emulator(emulator_url: &str) -> Result<Vec<(String, String
 
 /// A built binary in `target/<profile>/`.
 fn binary(profile: &str, name: &str) -> PathBuf {
-    crate::root().join("target").join(profile).join(name)
+    crate::target_dir().join(profile).join(name)
 }
 
 /// Starts the emulator alone (the built binary from `target/<profile>/`) with its built-in seed organisation;
@@ -144,7 +144,7 @@ pub fn start_both(
 /// A fresh emulator and server (debug binaries) for one run of the suite or a benchmark: `target/<dir>/` emptied, a
 /// new SQLite database and both logs there. Prints where they listen.
 pub fn start_fresh(dir: &str) -> Result<(Service, Service)> {
-    let work = crate::root().join("target").join(dir);
+    let work = crate::target_dir().join(dir);
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let database = format!("sqlite://{}", work.join("shenpi.db").display());

@@ -11,9 +11,10 @@
 //! cargo-leptos uses, and the wasm-bindgen CLI is the one setup installs for the browser tests (the same version as
 //! the `wasm-bindgen` crate).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cmd::{Result, cmd, run};
+use crate::target_dir;
 
 /// Rust flags of a split release build: the app's split points on, and the relocations the splitter reads.
 const RUSTFLAGS: &str = "--cfg shenpi_split -Clink-args=--emit-relocs";
@@ -32,10 +33,6 @@ pub fn release_env() -> Result<Vec<(&'static str, String)>> {
     let copy = target_dir().join("xtask-wasm-split");
     std::fs::copy(&running, &copy).map_err(|e| format!("copying {} to {}: {e}", running.display(), copy.display()))?;
     Ok(vec![("RUSTFLAGS", RUSTFLAGS.to_owned()), ("SHENPI_XTASK", copy.display().to_string())])
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target"))
 }
 
 /// Trunk's name for the app's files in `staging`: the `shenpi-<hash>` of `shenpi-<hash>_bg.wasm`.
