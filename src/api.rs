@@ -6,14 +6,16 @@ use api_types::form::Attachment;
 use api_types::{
     ActionDone, ApiError, AppConfig, AttachmentSpace, AuthCodeLogin, ContactPage, DepartmentNode, Draft, ErrorCode,
     FileLink, ForecastRequest, ForecastStep, InboxCounts, InboxPage, InstanceAction, InstanceDetail, JsapiSignature,
-    JsapiSignatureRequest, OAuthLogin, RequestPage, SaveDraft, Session, SubmitRequest, SubmittedRequest,
-    TemplateDetail, TemplateSummary, User,
+    JsapiSignatureRequest, OAuthLogin, RequestPage, SaveDraft, Session, SubmittedRequest, TemplateDetail,
+    TemplateSummary, User,
 };
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::errors::Failure;
+use crate::offline::outbox::Accepted;
 use crate::routes::{InboxQuery, encode};
 
 /// A client for the server the page came from.
@@ -170,9 +172,10 @@ impl Api {
         self.send(Method::POST, &path, Some(request)).await
     }
 
-    /// `POST /api/requests`, once per `key`.
-    pub async fn submit(&self, request: &SubmitRequest, key: &str) -> Result<SubmittedRequest, Failure> {
-        self.send_keyed(Method::POST, "/api/requests", request, key).await
+    /// `POST /api/requests`, once per `key`. The body is an [`api_types::SubmitRequest`] already in JSON; of the
+    /// answer, only the request's id is read.
+    pub async fn submit(&self, request: &RawValue, key: &str) -> Result<Accepted, Failure> {
+        self.send_keyed(Method::POST, "/api/requests", &request, key).await
     }
 
     /// `GET /api/requests/{id}`: where one of the caller's requests stands, with what was submitted.

@@ -9,10 +9,11 @@ use std::rc::Rc;
 
 use api_types::form::{FieldValue, FormValues};
 use api_types::{ApiError, Draft, ErrorCode, RequestState, SaveDraft, SubmitRequest, SubmittedRequest};
+use serde_json::value::RawValue;
 use shenpi::errors::Failure;
 use shenpi::offline::Transport;
 use shenpi::offline::drafts::{DraftStore, SyncOutcome};
-use shenpi::offline::outbox::{Outbox, Submitted};
+use shenpi::offline::outbox::{Accepted, Outbox, Submitted};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -115,7 +116,8 @@ impl Transport for FakeServer {
         self.call(|s| s.drafts.remove(id).map(|_| ()).ok_or(api_error(ErrorCode::NotFound)))
     }
 
-    async fn submit(&self, request: &SubmitRequest, key: &str) -> Result<SubmittedRequest, Failure> {
+    async fn submit(&self, request: &RawValue, key: &str) -> Result<Accepted, Failure> {
+        let request: SubmitRequest = serde_json::from_str(request.get()).expect("the outbox sends a SubmitRequest");
         self.call(|s| {
             s.keys.push(key.into());
             if let Some(code) = s.refuse_with {
@@ -132,7 +134,7 @@ impl Transport for FakeServer {
                 created_at: None,
                 submitted: Some(request.clone()),
             };
-            Ok(s.requests.entry(key.into()).or_insert(made).clone())
+            Ok(Accepted { id: s.requests.entry(key.into()).or_insert(made).id.clone() })
         })
     }
 }
@@ -346,7 +348,9 @@ async fn an_offline_submit_waits_and_goes_out_once_with_its_key() {
     let delivered = reloaded.flush(&server).await;
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].key, "key-1");
-    assert_eq!(delivered[0].result.as_ref().unwrap().submitted.as_ref().unwrap().values, values("病假"));
+    let made = &server.0.borrow().requests["key-1"];
+    assert_eq!(delivered[0].result, Ok(Accepted { id: made.id.clone() }));
+    assert_eq!(made.submitted.as_ref().unwrap().values, values("病假"), "the values queued are the values sent");
     assert!(reloaded.waiting().is_empty());
     assert!(reloaded.flush(&server).await.is_empty());
     assert_eq!(server.0.borrow().keys, vec!["key-1"]);

@@ -8,9 +8,12 @@
 pub mod drafts;
 pub mod outbox;
 
-use api_types::{Draft, SaveDraft, SubmitRequest, SubmittedRequest};
+use api_types::{Draft, SaveDraft};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use self::outbox::Accepted;
 
 use crate::api::Api;
 use crate::errors::Failure;
@@ -28,8 +31,9 @@ pub trait Transport {
     async fn save_draft(&self, id: &str, draft: &SaveDraft) -> Result<Draft, Failure>;
     /// `DELETE /api/drafts/{id}`.
     async fn delete_draft(&self, id: &str) -> Result<(), Failure>;
-    /// `POST /api/requests`, once per `key`.
-    async fn submit(&self, request: &SubmitRequest, key: &str) -> Result<SubmittedRequest, Failure>;
+    /// `POST /api/requests` with a [`api_types::SubmitRequest`] already in JSON, once per `key`. Raw JSON, so
+    /// that the outbox, which is in the first load, resends what it kept without the code that reads form values.
+    async fn submit(&self, request: &RawValue, key: &str) -> Result<Accepted, Failure>;
 }
 
 impl Transport for Api {
@@ -49,7 +53,7 @@ impl Transport for Api {
         Api::delete_draft(self, id).await
     }
 
-    async fn submit(&self, request: &SubmitRequest, key: &str) -> Result<SubmittedRequest, Failure> {
+    async fn submit(&self, request: &RawValue, key: &str) -> Result<Accepted, Failure> {
         Api::submit(self, request, key).await
     }
 }

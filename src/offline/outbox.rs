@@ -4,12 +4,16 @@
 //! The key makes resending safe. The server carries a request out once per key and answers a repeat with the
 //! first answer, so an item whose first attempt did reach the server (only the answer was lost) is not created
 //! twice, and two tabs flushing the same outbox at once send the same key twice and get one request.
+//!
+//! The outbox runs from the app's start, so it is in the first load: it keeps each submission as the JSON it sends
+//! and never reads the form values in it (their code is in the new-request page's chunk).
 
 use std::time::Duration;
 
-use api_types::{SubmitRequest, SubmittedRequest};
+use api_types::SubmitRequest;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::drafts::DraftStore;
 use super::{Transport, UserStorage, now_ms, unreachable};
@@ -22,13 +26,13 @@ const OUTBOX: &str = "outbox";
 pub const RETRY_EVERY: Duration = Duration::from_secs(30);
 
 /// A submission waiting for the network.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Queued {
     /// The `Idempotency-Key` of the first attempt, used for every retry.
     pub key: String,
-    /// What is submitted.
-    pub request: SubmitRequest,
+    /// What is submitted: a [`SubmitRequest`] in JSON, sent as it was kept.
+    pub request: Box<RawValue>,
     /// When it was queued, in Unix milliseconds.
     pub queued_at: i64,
     /// The draft it was submitted from, deleted once the request is in.
@@ -36,11 +40,19 @@ pub struct Queued {
     pub draft_id: Option<String>,
 }
 
+/// The server's answer to a submission, as far as the outbox reads it (the answer is a whole
+/// [`api_types::SubmittedRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Accepted {
+    /// The request's id on the server (its page is `/requests/{id}`).
+    pub id: String,
+}
+
 /// What became of a submission.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Submitted {
     /// The server took it.
-    Sent(Box<SubmittedRequest>),
+    Sent(Accepted),
     /// The server was not reached: it waits in the outbox.
     Queued,
 }
@@ -51,7 +63,7 @@ pub struct Delivery {
     /// The item's key.
     pub key: String,
     /// What the server answered: the request, or why it refused (show it with [`Failure::describe`]).
-    pub result: Result<SubmittedRequest, Failure>,
+    pub result: Result<Accepted, Failure>,
 }
 
 /// One user's outbox on this device.
@@ -82,10 +94,12 @@ impl Outbox {
         key: &str,
         draft_id: Option<&str>,
     ) -> Result<Submitted, Failure> {
+        let request = serde_json::value::to_raw_value(&request)
+            .map_err(|e| Failure::Network(format!("the request could not be written: {e}")))?;
         match transport.submit(&request, key).await {
-            Ok(submitted) => {
+            Ok(accepted) => {
                 self.drop_draft(transport, draft_id).await;
-                Ok(Submitted::Sent(Box::new(submitted)))
+                Ok(Submitted::Sent(accepted))
             }
             Err(f) if unreachable(&f) => {
                 let item =
