@@ -88,6 +88,14 @@ export class NewRequestPage {
     await this.dialogs.pickerOk.click();
   }
 
+  /** Adds a file to an attachment field through DingTalk's upload dialog. */
+  async attach(id: string, file: { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+    await this.input(id).click();
+    await expect(this.dialogs.upload).toBeVisible();
+    await this.dialogs.uploadInput.setInputFiles(file);
+    await this.dialogs.uploadOk.click();
+  }
+
   /** Chooses an approver for a step the originator picks for. */
   async pickApprover(activityId: string, userId: string): Promise<void> {
     await this.page.getByTestId(`route-step-${activityId}-${userId}`).click();

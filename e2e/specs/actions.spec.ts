@@ -4,6 +4,8 @@
 import { expect, test, type Browser } from "@playwright/test";
 import { ContainerDialogs } from "../pages/container-dialogs";
 import { DetailPage } from "../pages/detail-page";
+import { HomePage } from "../pages/home-page";
+import { WebLoginPage } from "../pages/web-login-page";
 import { runningTasks } from "../support/approvals";
 import { EMULATOR_URL, openContainer, type Container } from "../support/containers";
 import { instanceOf, submitRequest } from "../support/shenpi";
@@ -103,6 +105,34 @@ test("transfer hands the task to the member picked in DingTalk's picker", async 
   expect(picker?.params.disabledUsers).toEqual(["fe_lead"]);
   expect((await runningTasks("fe01")).map((t) => t.processInstanceId)).toContain(instanceId);
   await container.context.close();
+});
+
+test("in a plain browser transfer uses the app's own people picker", async ({ page }) => {
+  const { instanceId } = await submitGeneral("浏览器转交");
+  const home = await new HomePage(page).open();
+  await home.webLogin.click();
+  await new WebLoginPage(page).chooseUser("fe_lead");
+  await expect(home.userName).toHaveText("赵前端");
+  const detail = await new DetailPage(page).open(instanceId);
+
+  await detail.action("transfer").click();
+  const picker = page.getByTestId("people-picker");
+  await expect(picker).toBeVisible();
+  // The approver cannot hand the task to themselves.
+  await picker.getByTestId("picker-search").fill("赵");
+  await expect(picker.locator('[data-testid="picker-person"][data-user-id="fe_lead"] input')).toBeDisabled();
+  await picker.getByTestId("picker-search").fill("刘洋");
+  await picker.locator('[data-testid="picker-person"][data-user-id="fe01"]').click();
+  await expect(picker.getByTestId("picker-count")).toHaveText("已选 1");
+  await picker.getByTestId("sheet-confirm").click();
+  await expect(picker).toHaveCount(0);
+  await expect(detail.targetName).toHaveText("刘洋");
+  await detail.remark.fill("浏览器里转交给刘洋");
+  await detail.submit.click();
+
+  await expect(detail.entriesOf("transferred")).toContainText("浏览器里转交给刘洋");
+  await expect(detail.action("approve")).toHaveCount(0);
+  expect((await runningTasks("fe01")).map((t) => t.processInstanceId)).toContain(instanceId);
 });
 
 test("the originator can revoke only after DingTalk's first 15 seconds", async ({ browser }) => {

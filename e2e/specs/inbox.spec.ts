@@ -197,3 +197,41 @@ test("the refresh button and the page coming back into view fetch the list again
   await expect(inbox.items).toHaveCount(2);
   await container.context.close();
 });
+
+test("pulling the list down at the top shows the indicator and refreshes on release", async ({ browser }) => {
+  const container = await openContainer(browser, { platform: "ios", userId: "wangwu" });
+  const inbox = await new InboxPage(container.page).open("?box=mine");
+  await expect(inbox.empty).toHaveText("暂无已发起的审批");
+  await submitGeneral("wangwu", "下拉刷新");
+  let fetched = 0;
+  await container.page.route(
+    (url) => url.pathname === "/api/inbox",
+    (route) => {
+      fetched += 1;
+      return route.continue();
+    },
+  );
+
+  const touch = (type: string, y: number) =>
+    container.page.evaluate(
+      ([type, y]) => {
+        const target = document.querySelector(".inbox") as Element;
+        const point = new Touch({ identifier: 1, target, clientX: 200, clientY: y as number });
+        const touches = type === "touchend" ? [] : [point];
+        target.dispatchEvent(
+          new TouchEvent(type as string, { touches, changedTouches: [point], bubbles: true, cancelable: true }),
+        );
+      },
+      [type, y],
+    );
+  await touch("touchstart", 150);
+  await touch("touchmove", 200);
+  await expect(container.page.getByTestId("pull-indicator")).toHaveText("下拉刷新");
+  expect(fetched).toBe(0);
+  await touch("touchmove", 350);
+  await expect(container.page.getByTestId("pull-indicator")).toHaveText("释放立即刷新");
+  await touch("touchend", 350);
+  await expect(inbox.items).toHaveCount(1);
+  expect(fetched).toBe(1);
+  await container.context.close();
+});

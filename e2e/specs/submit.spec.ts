@@ -2,6 +2,7 @@
 // and submitted, the request created (its DingTalk instance exists, it did not fail); errors shown before sending;
 // screenshots of the templates and a form on a phone and on PC.
 import { expect, test } from "@playwright/test";
+import { DetailPage } from "../pages/detail-page";
 import { NewRequestPage, TemplatesPage } from "../pages/new-request-page";
 import { openContainer } from "../support/containers";
 import { instanceOf } from "../support/shenpi";
@@ -88,6 +89,27 @@ for (const { processCode, name, fill } of templates) {
     await container.context.close();
   });
 }
+
+test("a file added through DingTalk's upload goes with the request and shows in its detail", async ({ browser }) => {
+  const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+  const form = await new NewRequestPage(container.page).open("PROC-EMU-GENERAL");
+  await form.fill("TextField-NPVG29PY", "附件上传");
+  await form.fill("TextareaField-3T6NCAZ7", "报价单见附件");
+  await form.attach("DDAttachment-XORZV4UL", { name: "报价单.pdf", mimeType: "application/pdf", buffer: Buffer.alloc(4096, 7) });
+  await expect(form.input("DDAttachment-XORZV4UL")).toHaveText("报价单.pdf");
+  await form.attach("DDAttachment-XORZV4UL", { name: "明细.xlsx", mimeType: "application/vnd.ms-excel", buffer: Buffer.alloc(512, 1) });
+  await expect(form.input("DDAttachment-XORZV4UL")).toHaveText("报价单.pdf、明细.xlsx");
+  await form.submit.click();
+
+  await expect(container.page).toHaveURL(/\/requests\/[^/]+$/);
+  const id = decodeURIComponent(new URL(container.page.url()).pathname.split("/").pop() as string);
+  expect(await instanceOf("zhangsan", id)).toBeTruthy();
+  // The request page shows DingTalk's instance once it exists, the files among its values.
+  const detail = new DetailPage(container.page);
+  const files = detail.fields.filter({ hasText: "附件" }).getByTestId("detail-file");
+  await expect(files).toHaveText(["报价单.pdf", "明细.xlsx"]);
+  await container.context.close();
+});
 
 test("errors show on their fields before anything is sent", async ({ browser }) => {
   const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });

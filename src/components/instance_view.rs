@@ -1,7 +1,6 @@
 //! One approval instance laid out as DingTalk's 审批 app shows it: the header, the form values in order, the
 //! timeline with the waiting step last, and the people copied.
 
-use api_types::form::Attachment;
 use api_types::{
     Decision, FormEntry, InstanceDetail, InstanceStatus, PendingTask, Person, TimelineEntry, TimelineKind,
 };
@@ -136,8 +135,16 @@ fn is_empty_value(value: &str) -> bool {
     matches!(value.trim(), "" | "null" | "[]")
 }
 
-/// An attachment field's files, when the value is DingTalk's attachment JSON.
-fn attachments(entry: &FormEntry) -> Option<Vec<Attachment>> {
+/// One file of an attachment value, as far as the detail shows it.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedFile {
+    file_name: String,
+}
+
+/// An attachment field's files, when the value is DingTalk's attachment JSON. Only the names are read: DingTalk
+/// keeps the value as text, with ids and sizes as strings (`"fileSize":"2048"`), where a submission had numbers.
+fn attachments(entry: &FormEntry) -> Option<Vec<ListedFile>> {
     let looks_like = entry.kind.as_deref() == Some("DDAttachment") || entry.value.starts_with("[{");
     if !looks_like {
         return None;
@@ -235,5 +242,11 @@ mod tests {
             .map(|f| f.into_iter().map(|f| f.file_name).collect::<Vec<_>>());
         assert_eq!(files, Some(vec!["发票.pdf".to_owned()]));
         assert_eq!(attachments(&entry(Some("TextField"), "[备注]")), None);
+        // As DingTalk keeps it: every field a string.
+        let stored = r#"[{"spaceId":"200","fileName":"报价单.pdf","fileSize":"4096","fileType":"pdf","fileId":"9"}]"#;
+        assert_eq!(
+            attachments(&entry(Some("DDAttachment"), stored)),
+            Some(vec![ListedFile { file_name: "报价单.pdf".to_owned() }])
+        );
     }
 }
