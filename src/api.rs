@@ -51,7 +51,7 @@ impl Api {
         &self,
         method: Method,
         path: &str,
-        body: &impl Serialize,
+        body: &(impl Serialize + ?Sized),
         idempotency_key: &str,
     ) -> Result<T, Failure> {
         let response = self.exchange(method, path, Some(body), Some(idempotency_key)).await?;
@@ -63,7 +63,7 @@ impl Api {
         &self,
         method: Method,
         path: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&(impl Serialize + ?Sized)>,
         idempotency_key: Option<&str>,
     ) -> Result<Response, Failure> {
         let mut builder = self.builder(method, path);
@@ -175,7 +175,7 @@ impl Api {
     /// `POST /api/requests`, once per `key`. The body is an [`api_types::SubmitRequest`] already in JSON; of the
     /// answer, only the request's id is read.
     pub async fn submit(&self, request: &RawValue, key: &str) -> Result<Accepted, Failure> {
-        self.send_keyed(Method::POST, "/api/requests", &request, key).await
+        self.send_keyed(Method::POST, "/api/requests", request, key).await
     }
 
     /// `GET /api/requests/{id}`: where one of the caller's requests stands, with what was submitted.

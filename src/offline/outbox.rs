@@ -62,7 +62,7 @@ pub enum Submitted {
 pub struct Delivery {
     /// The item's key.
     pub key: String,
-    /// What the server answered: the request, or why it refused (show it with [`Failure::describe`]).
+    /// What the server answered: the request's id, or why it refused (show it with [`Failure::describe`]).
     pub result: Result<Accepted, Failure>,
 }
 
