@@ -3,6 +3,7 @@
 // screenshots of the templates and a form on a phone and on PC.
 import { expect, test } from "@playwright/test";
 import { DetailPage } from "../pages/detail-page";
+import { InboxPage } from "../pages/inbox-page";
 import { NewRequestPage, TemplatesPage } from "../pages/new-request-page";
 import { openContainer } from "../support/containers";
 import { instanceOf } from "../support/shenpi";
@@ -109,6 +110,33 @@ test("a file added through DingTalk's upload goes with the request and shows in 
   const files = detail.fields.filter({ hasText: "附件" }).getByTestId("detail-file");
   await expect(files).toHaveText(["报价单.pdf", "明细.xlsx"]);
   await container.context.close();
+});
+
+test("people picked to copy on the route are copied, and find the request in their 抄送我", async ({ browser }) => {
+  const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+  const form = await new NewRequestPage(container.page).open("PROC-EMU-GENERAL");
+  await form.fill("TextField-NPVG29PY", "季度复盘");
+  await form.fill("TextareaField-3T6NCAZ7", "请测试组知悉");
+  const cc = form.route.getByTestId("route-step-act_general_cc");
+  await expect(cc).toContainText("抄送人");
+  await expect(cc.getByTestId("route-step-act_general_cc-pick")).toHaveText("添加抄送人");
+  await form.pickForStep("act_general_cc", ["qa02"]);
+  await expect(cc.getByTestId("route-step-act_general_cc-pick")).toHaveText("吴敏");
+  await form.submit.click();
+
+  await expect(container.page).toHaveURL(/\/requests\/[^/]+$/);
+  const id = decodeURIComponent(new URL(container.page.url()).pathname.split("/").pop() as string);
+  expect(await instanceOf("zhangsan", id)).toBeTruthy();
+  await container.context.close();
+
+  // 吴敏 is copied from the start (the template's CC position): the request is in her 抄送我.
+  const copied = await openContainer(browser, { platform: "ios", userId: "qa02" });
+  const inbox = await new InboxPage(copied.page).open("?box=cc");
+  await expect(inbox.tab("cc")).toHaveAttribute("aria-selected", "true");
+  await expect(inbox.items).toHaveCount(1);
+  await expect(inbox.items.first()).toContainText("张三");
+  await expect(inbox.items.first()).toContainText("通用审批");
+  await copied.context.close();
 });
 
 test("errors show on their fields before anything is sent", async ({ browser }) => {

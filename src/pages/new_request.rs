@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use api_types::form::FormValues;
-use api_types::{ApproverPick, ErrorCode, ForecastRequest, ForecastStep, InboxBox, SubmitRequest, TemplateDetail};
+use api_types::{
+    ApproverPick, ErrorCode, ForecastRequest, ForecastStep, InboxBox, StepKind, SubmitRequest, TemplateDetail,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
@@ -204,18 +206,21 @@ fn RequestForm(start: Start) -> impl IntoView {
             reveal(&first);
             return;
         }
-        let pending: Vec<ApproverPick> = steps()
+        let mut pending: Vec<(bool, ApproverPick)> = steps()
             .into_iter()
             .filter(|s| s.pick_from.is_some())
-            .map(|s| ApproverPick {
-                user_ids: picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default()),
-                activity_id: s.activity_id,
+            .map(|s| {
+                let user_ids = picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default());
+                (s.pick_required, ApproverPick { user_ids, activity_id: s.activity_id })
             })
             .collect();
-        if pending.iter().any(|p| p.user_ids.is_empty()) {
+        if pending.iter().any(|(required, p)| *required && p.user_ids.is_empty()) {
             show_missing_picks.set(true);
             return;
         }
+        // A step that may go without (people to copy) is left out when nobody was picked.
+        pending.retain(|(_, p)| !p.user_ids.is_empty());
+        let pending: Vec<ApproverPick> = pending.into_iter().map(|(_, p)| p).collect();
         submit.dispatch(SubmitRequest {
             process_code: process_code.get_value(),
             dept_id: dept.get_untracked(),
@@ -355,11 +360,19 @@ fn RouteStep(
 ) -> impl IntoView {
     let lang = use_lang();
     let api = use_api();
-    let ForecastStep { activity_id, name, approvers, pick_from, pick_multiple } = step;
+    let ForecastStep { activity_id, name, kind, approvers, pick_from, pick_multiple, pick_required } = step;
     let test_id = format!("route-step-{activity_id}");
     let error_id = format!("{test_id}-error");
     let title = name.clone();
     let who = approvers.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join("、");
+    // What a pick is called: the step's people approve, carry it out, or are copied.
+    let (pick_label, pick_missing) = match kind {
+        StepKind::Approve => (lang.pick("选择审批人", "Pick approvers"), lang.pick("请选择审批人", "Pick an approver")),
+        StepKind::Handle => (lang.pick("选择办理人", "Pick handlers"), lang.pick("请选择办理人", "Pick a handler")),
+        StepKind::Cc => {
+            (lang.pick("添加抄送人", "Add people to copy"), lang.pick("请选择抄送人", "Pick someone to copy"))
+        }
+    };
     let body = match pick_from {
         None => view! { <p class="route-who">{who}</p> }.into_any(),
         Some(people) => {
@@ -370,7 +383,7 @@ fn RouteStep(
                     p.insert(activity.get_value(), user_ids);
                 })
             };
-            let missing = move || show_missing_picks.get() && chosen().is_empty();
+            let missing = move || pick_required && show_missing_picks.get() && chosen().is_empty();
             let trouble = RwSignal::new(None::<&'static str>);
             let list = if people.is_empty() {
                 // Anyone in the organisation: the people picker.
@@ -406,7 +419,7 @@ fn RouteStep(
                 };
                 view! {
                     <button type="button" class="form-picker" data-testid=format!("{test_id}-pick") on:click=open>
-                        {move || { let s = shown(); if s.is_empty() { lang.pick("选择审批人", "Pick approvers").to_owned() } else { s } }}
+                        {move || { let s = shown(); if s.is_empty() { pick_label.to_owned() } else { s } }}
                     </button>
                 }
                 .into_any()
@@ -446,10 +459,10 @@ fn RouteStep(
                     .into_any()
             };
             view! {
-                <div class="route-choices" role="group" aria-label=lang.pick("选择审批人", "Pick approvers")>{list}</div>
+                <div class="route-choices" role="group" aria-label=pick_label>{list}</div>
                 <Show when=move || missing() || trouble.get().is_some()>
                     <p class="field-error" role="alert" data-testid=error_id.clone()>
-                        {move || trouble.get().unwrap_or(lang.pick("请选择审批人", "Pick an approver"))}
+                        {move || trouble.get().unwrap_or(pick_missing)}
                     </p>
                 </Show>
             }
@@ -457,7 +470,7 @@ fn RouteStep(
         }
     };
     view! {
-        <li class="route-step" data-testid=test_id.clone()>
+        <li class=if kind == StepKind::Cc { "route-step route-cc" } else { "route-step" } data-testid=test_id.clone()>
             <span class="route-dot" aria-hidden="true"></span>
             <div class="route-main">
                 <p class="route-name">{name.clone()}</p>

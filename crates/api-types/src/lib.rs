@@ -140,6 +140,20 @@ pub struct StepPerson {
     pub name: String,
 }
 
+/// What the people of a flow step do (DingTalk's `actorType`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// They approve (审批人, `approver`).
+    #[default]
+    Approve,
+    /// They carry the request out (办理人, `audit`), and act on it as approvers do.
+    Handle,
+    /// They are copied (抄送人, `notifier`): told, with nothing to do.
+    Cc,
+}
+
 /// One step of the flow a submission would run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -149,15 +163,22 @@ pub struct ForecastStep {
     pub activity_id: String,
     /// The step's name.
     pub name: String,
-    /// The approvers DingTalk already knows (empty for a step the originator picks for).
+    /// Approvers, handlers or people copied.
+    #[serde(default)]
+    pub kind: StepKind,
+    /// The people DingTalk already knows (empty for an approval step the originator picks for).
     pub approvers: Vec<StepPerson>,
-    /// Present when the originator must pick the approvers: whom they may pick from (an empty list: anyone in
+    /// Present when the originator picks the step's people: whom they may pick from (an empty list: anyone in
     /// the organisation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pick_from: Option<Vec<StepPerson>>,
     /// Whether several people may be picked (only meaningful with `pick_from`).
     #[serde(default)]
     pub pick_multiple: bool,
+    /// Whether a submission needs someone picked (only meaningful with `pick_from`): approvers always, people to
+    /// copy when the template says so.
+    #[serde(default)]
+    pub pick_required: bool,
 }
 
 /// `POST /api/jsapi/signature`: the page that will call `dd.config`.
@@ -385,14 +406,14 @@ pub struct ApprovalStep {
     pub user_ids: Vec<String>,
 }
 
-/// The approvers the originator picked for a template step that asks for them.
+/// The people the originator picked for a template step that asks for them: its approvers, or people to copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApproverPick {
     /// The step's `activityId` (from the forecast).
     pub activity_id: String,
-    /// Who approves it.
+    /// Who approves it (or is copied, on a CC step).
     pub user_ids: Vec<String>,
 }
 
@@ -415,7 +436,7 @@ pub struct SubmitRequest {
     /// People to copy (with `approvers` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cc: Option<Vec<String>>,
-    /// Approvers for the template's "originator picks" steps.
+    /// People for the template's "originator picks" steps (approvers, people to copy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picks: Option<Vec<ApproverPick>>,
 }

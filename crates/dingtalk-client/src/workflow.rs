@@ -1026,7 +1026,7 @@ pub struct ActivityRule {
     /// Its name.
     #[serde(default)]
     pub activity_name: String,
-    /// Its kind (`target_approval`).
+    /// Its kind: `target_select` (the originator picks its people) or `target_approval`.
     #[serde(default)]
     pub activity_type: String,
     /// The step before.
@@ -1064,10 +1064,10 @@ pub struct WorkflowActor {
     /// The step's key (`actionerKey` of a pick step).
     #[serde(default)]
     pub actor_key: String,
-    /// `approver`, `targetSelect`, ...
+    /// Who they are: `approver`, `notifier` (抄送人, people copied) or `audit` (办理人).
     #[serde(default)]
     pub actor_type: String,
-    /// What the originator picks from.
+    /// What the originator picks from: `allStaff`, `approvals` (named people) or `labels` (roles).
     #[serde(default)]
     pub actor_selection_type: String,
     /// Whom the originator may pick.
@@ -1076,13 +1076,13 @@ pub struct WorkflowActor {
     /// Whether several may be picked.
     #[serde(default)]
     pub allowed_multi: bool,
-    /// How several approvers decide (AND/OR/NONE).
+    /// `MANUAL`, `AUTO_AGREE` or `AUTO_REFUSE`.
     #[serde(default)]
     pub approval_type: Option<String>,
-    /// ... as DingTalk names the method.
+    /// How several approvers decide: `ONE_BY_ONE`, `AND` (会签) or `OR` (或签).
     #[serde(default)]
     pub approval_method: Option<String>,
-    /// `ONE_BY_ONE`, ...
+    /// `ONE_BY_ONE` (one after another) or `ALL` (at once).
     #[serde(default)]
     pub actor_activate_type: Option<String>,
     /// Whether the pick is required.

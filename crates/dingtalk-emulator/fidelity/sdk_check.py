@@ -404,6 +404,18 @@ class Session:
             actioner_key=actor.actor_key, actioner_user_ids=scope[:1]
         )
 
+    def forecast_cc_pick(self):
+        rules = self.forecast("PROC-EMU-GENERAL")
+        cc = rules[-1]
+        actor = cc.workflow_actor
+        expect(actor and actor.actor_type == "notifier", f"the last rule's actorType is {actor and actor.actor_type!r}")
+        expect(cc.is_target_select is True and cc.activity_type == "target_select", "the CC node is not target_select")
+        expect(actor.actor_selection_type == "allStaff", f"actorSelectionType is {actor.actor_selection_type!r}")
+        picked = [u["userId"] for u in ORG["users"] if u["active"] and u["userId"] != ORIGINATOR][:2]
+        pick = wf.StartProcessInstanceRequestTargetSelectActioners(actioner_key=actor.actor_key, actioner_user_ids=picked)
+        instance = self.get_instance(self.start("PROC-EMU-GENERAL", target_select_actioners=[pick]))
+        expect(instance.cc_user_ids == picked, f"ccUserIds are {instance.cc_user_ids!r}, expected {picked!r}")
+
     def create(self, code):
         extra = {}
         if code == "PROC-EMU-PURCHASE":
@@ -597,6 +609,7 @@ class Session:
             ("approval space of a user", self.approval_space),
             ("forecast names the originator's manager", self.forecast_manager_step),
             ("forecast gives the actorKey of an originator-picks step", self.forecast_originator_picks),
+            ("forecast gives a notifier node to pick for, and the picked are copied", self.forecast_cc_pick),
             *[(f"create an instance of {code}", partial(self.create, code)) for code in SEEDED_TEMPLATES],
             ("create without the originator's pick fails", self.create_without_the_pick),
             ("create with an unknown processCode fails", self.create_with_unknown_code),

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::events::{Event, EventType};
 use crate::forms::StoredValue;
 use crate::org::Org;
-use crate::templates::{ActionType, CcPosition, StepApprovers, Template};
+use crate::templates::{ActionType, CcPosition, FlowCc, StepApprovers, Template};
 
 /// The emulator refuses to revoke an instance younger than this (server-api.md §5.8).
 pub const TERMINATE_GRACE_MS: i64 = 15_000;
@@ -536,7 +536,11 @@ impl Approvals {
             None => {
                 let steps = self.template_steps(org, &template, &originator.user_id, &req)?;
                 let (cc, position) = match &template.flow.cc {
-                    Some(cc) => (cc.user_ids.clone(), Some(cc.position)),
+                    Some(cc) => {
+                        let copied = template_cc(org, cc, &req.target_select_actioners)?;
+                        let position = (!copied.is_empty()).then_some(cc.position);
+                        (copied, position)
+                    }
                     None => (Vec::new(), None),
                 };
                 (steps, Vec::new(), cc, position)
@@ -1042,6 +1046,41 @@ fn task_event(
     Event::new(EventType::TaskChange, now_ms, corp.to_owned(), data)
 }
 
+/// Who a template's CC node copies: its fixed people, then the originator's picks for it (checked against the node's
+/// scope), each once.
+fn template_cc(org: &Org, cc: &FlowCc, picks: &[TargetSelectActioner]) -> Result<Vec<String>, EngineError> {
+    let mut copied = cc.user_ids.iter().filter(|u| org.member(u).is_some()).cloned().collect::<Vec<_>>();
+    let picked = picks.iter().find(|t| t.actioner_key == cc.activity_id).map(|t| t.actioner_user_ids.as_slice());
+    let Some(rule) = &cc.originator_picks else {
+        return match picked {
+            Some([_, ..]) => Err(refuse(
+                "targetSelectApproverScopeError",
+                format!("抄送节点「{}」({}) 不是发起人自选", cc.name, cc.activity_id),
+            )),
+            _ => Ok(copied),
+        };
+    };
+    let picked = picked.unwrap_or_default();
+    if rule.required && picked.is_empty() {
+        return Err(refuse(
+            "targetSelectApproverMissing",
+            format!("请为抄送节点「{}」({}) 选择抄送人", cc.name, cc.activity_id),
+        ));
+    }
+    for user in picked {
+        if org.member(user).is_none() || (!rule.scope.is_empty() && !rule.scope.contains(user)) {
+            return Err(refuse(
+                "targetSelectApproverScopeError",
+                format!("{user} 不在抄送节点「{}」的可选范围内", cc.name),
+            ));
+        }
+        if !copied.contains(user) {
+            copied.push(user.clone());
+        }
+    }
+    Ok(copied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1333,6 +1372,35 @@ mod tests {
         assert_eq!(instance.steps[2].action_type, ActionType::And);
         assert_eq!(instance.records[1].op_type, OperationType::ProcessCc, "copied at the start");
         assert_eq!(kinds(&events), ["instance:start:zhangsan", "task:start:fe_lead"]);
+    }
+
+    #[test]
+    fn a_cc_node_copies_its_people_and_the_originators_picks_within_its_rule() {
+        let org = Org::seed();
+        let mut templates = crate::templates::seed();
+        let general = templates.iter_mut().find(|t| t.process_code == "PROC-EMU-GENERAL").unwrap();
+        let cc = general.flow.cc.as_mut().unwrap();
+        cc.user_ids = vec!["hr_head".into()];
+        cc.originator_picks =
+            Some(crate::templates::CcPicks { scope: vec!["lisi".into(), "hr_head".into()], required: true });
+        let mut a = Approvals::new(templates);
+        let pick = |users: &[&str]| TargetSelectActioner {
+            actioner_key: "act_general_cc".into(),
+            actioner_user_ids: users.iter().map(|u| u.to_string()).collect(),
+        };
+        let mut req = new("PROC-EMU-GENERAL", "zhangsan", None);
+        assert_eq!(a.start(&org, req.clone(), T0).unwrap_err().code, "targetSelectApproverMissing");
+        req.target_select_actioners = vec![pick(&["wangwu"])];
+        assert_eq!(a.start(&org, req.clone(), T0).unwrap_err().code, "targetSelectApproverScopeError");
+        req.target_select_actioners = vec![pick(&["hr_head", "lisi"])];
+        let (id, _) = a.start(&org, req, T0).unwrap();
+        assert_eq!(a.instance(&id).unwrap().cc_user_ids, ["hr_head", "lisi"], "the fixed one first, each once");
+
+        // A node the originator may not pick for refuses picks instead of dropping them.
+        let mut leave = new("PROC-EMU-LEAVE", "zhangsan", None);
+        leave.target_select_actioners =
+            vec![TargetSelectActioner { actioner_key: "sid-notifier".into(), actioner_user_ids: vec!["lisi".into()] }];
+        assert_eq!(a.start(&org, leave, T0).unwrap_err().code, "targetSelectApproverScopeError");
     }
 
     #[test]

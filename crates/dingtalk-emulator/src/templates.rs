@@ -232,14 +232,46 @@ pub struct Condition {
     pub at_least: f64,
 }
 
-/// A template's CC rule.
+/// A template's CC node (抄送人): people it always copies, and whom the originator may add when the node is set to
+/// "发起人自选". The forecast lists it after the approval steps, as an `actorType: notifier` rule; the originator's
+/// picks come back in `targetSelectActioners` under the node's `activityId`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FlowCc {
-    /// Who is copied.
+    /// The node's `activityId` (the `actionerKey` of the originator's picks).
+    #[serde(default = "default_cc_activity")]
+    pub activity_id: String,
+    /// Its name, as the forecast shows it.
+    #[serde(default = "default_cc_name")]
+    pub name: String,
+    /// Who is always copied.
+    #[serde(default)]
     pub user_ids: Vec<String>,
     /// When.
     pub position: CcPosition,
+    /// Present when the originator may add people to copy.
+    #[serde(default)]
+    pub originator_picks: Option<CcPicks>,
+}
+
+fn default_cc_activity() -> String {
+    "sid-notifier".to_owned()
+}
+
+fn default_cc_name() -> String {
+    "抄送人".to_owned()
+}
+
+/// Whom the originator may copy on a 发起人自选 CC node.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CcPicks {
+    /// The people they may pick from (empty: anyone in the organisation).
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// Whether a request needs at least one.
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// When CC'd people are told.

@@ -27,7 +27,7 @@ use crate::engine::{
 use crate::forms::{FormContext, FormValue, StoredValue};
 use crate::org::Org;
 use crate::state::{Shared, State as EmuState, TokenProblem};
-use crate::templates::{CcPosition, Component};
+use crate::templates::{ActionType, CcPosition, Component};
 
 /// `instanceIds/query` covers at most 120 days (server-api.md §5.3).
 const MAX_QUERY_RANGE_MS: i64 = 120 * 24 * 3_600_000;
@@ -821,52 +821,42 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
             })
             .collect();
         let steps = state.approvals.forecast(&state.org, template, &user_id, &form);
+        let org = &state.org;
+        let people = |ids: &[String]| -> Vec<Value> {
+            ids.iter()
+                .filter_map(|u| org.member(u))
+                .map(|u| json!({ "userId": u.user_id, "name": u.name, "avatar": u.avatar.clone().unwrap_or_default() }))
+                .collect()
+        };
         let mut prev = "sid-startevent".to_owned();
-        let rules: Vec<Value> = steps
-            .iter()
-            .map(|s| {
-                let actioners: Vec<Value> = s
-                    .user_ids
-                    .iter()
-                    .filter_map(|u| state.org.member(u))
-                    .map(|u| json!({ "userId": u.user_id, "name": u.name, "avatar": u.avatar.clone().unwrap_or_default() }))
-                    .collect();
-                let pick = s.pick_from.is_some();
-                let range: Vec<Value> = s
-                    .pick_from
-                    .iter()
-                    .flatten()
-                    .filter_map(|u| state.org.member(u))
-                    .map(|u| json!({ "userName": u.name, "workNo": u.user_id }))
-                    .collect();
-                let rule = json!({
-                    "activityId": s.activity_id,
-                    "activityName": s.name,
-                    "activityType": "target_approval",
-                    "prevActivityId": prev,
-                    "isTargetSelect": pick,
-                    "activityActioners": actioners,
-                    "workflowActor": {
-                        "actorKey": s.activity_id,
-                        "actorType": if pick { "targetSelect" } else { "approver" },
-                        "actorSelectionType": if pick { "approver" } else { "" },
-                        "actorSelectionRange": { "approvals": range, "labels": [] },
-                        "allowedMulti": pick,
-                        "approvalType": s.action_type,
-                        "approvalMethod": s.action_type,
-                        "actorActivateType": if pick { "ONE_BY_ONE" } else { "" },
-                        "required": pick,
-                    },
-                });
-                prev = s.activity_id.clone();
-                rule
-            })
-            .collect();
+        let mut rules: Vec<Value> = Vec::new();
+        for s in &steps {
+            let method = match s.action_type {
+                ActionType::And => "AND",
+                ActionType::Or => "OR",
+                ActionType::None => "ONE_BY_ONE",
+            };
+            let actor =
+                Actor { key: &s.activity_id, kind: "approver", pick_from: s.pick_from.as_deref(), required: true };
+            rules.push(rule(&s.activity_id, &s.name, &prev, people(&s.user_ids), actor.json(org, method)));
+            prev = s.activity_id.clone();
+        }
+        // The CC node comes last, as a notifier: its fixed people, and when the originator may add some, the range.
+        if let Some(cc) = &template.flow.cc {
+            let picks = cc.originator_picks.as_ref();
+            let actor = Actor {
+                key: &cc.activity_id,
+                kind: "notifier",
+                pick_from: picks.map(|p| p.scope.as_slice()),
+                required: picks.is_some_and(|p| p.required),
+            };
+            rules.push(rule(&cc.activity_id, &cc.name, &prev, people(&cc.user_ids), actor.json(org, "ONE_BY_ONE")));
+        }
         let nodes: Vec<Value> =
-            steps.iter().map(|s| json!({ "activityId": s.activity_id, "outId": s.activity_id })).collect();
+            rules.iter().map(|r| json!({ "activityId": r["activityId"], "outId": r["activityId"] })).collect();
         Ok(json!({ "result": {
             "isForecastSuccess": true,
-            "isStaticWorkflow": steps.iter().all(|s| s.pick_from.is_none()),
+            "isStaticWorkflow": rules.iter().all(|r| r["isTargetSelect"] == false),
             "processCode": process_code,
             "processId": 0,
             "userId": user_id,
@@ -875,6 +865,59 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
         }}))
     };
     inner().map(|v| Json(v).into_response()).unwrap_or_else(IntoResponse::into_response)
+}
+
+/// One `workflowActivityRules` entry: a pick node is `target_select` with `isTargetSelect`, any other
+/// `target_approval` (DingTalk's two documented kinds).
+fn rule(id: &str, name: &str, prev: &str, actioners: Vec<Value>, actor: Value) -> Value {
+    let pick = actor["actorSelectionType"] != "";
+    json!({
+        "activityId": id,
+        "activityName": name,
+        "activityType": if pick { "target_select" } else { "target_approval" },
+        "prevActivityId": prev,
+        "isTargetSelect": pick,
+        "activityActioners": actioners,
+        "workflowActor": actor,
+    })
+}
+
+/// A forecast node's `workflowActor`, in DingTalk's words: `actorType` approver or notifier (抄送人);
+/// `actorSelectionType` allStaff or approvals (named people) when the originator picks, else empty;
+/// `approvalMethod` ONE_BY_ONE, AND or OR.
+struct Actor<'a> {
+    key: &'a str,
+    kind: &'static str,
+    pick_from: Option<&'a [String]>,
+    required: bool,
+}
+
+impl Actor<'_> {
+    fn json(&self, org: &Org, method: &str) -> Value {
+        let range: Vec<Value> = self
+            .pick_from
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|u| org.member(u))
+            .map(|u| json!({ "userName": u.name, "workNo": u.user_id }))
+            .collect();
+        let selection = match self.pick_from {
+            None => "",
+            Some([]) => "allStaff",
+            Some(_) => "approvals",
+        };
+        json!({
+            "actorKey": self.key,
+            "actorType": self.kind,
+            "actorSelectionType": selection,
+            "actorSelectionRange": { "approvals": range, "labels": [] },
+            "allowedMulti": self.pick_from.is_some(),
+            "approvalType": "MANUAL",
+            "approvalMethod": method,
+            "actorActivateType": if method == "AND" || method == "OR" { "ALL" } else { "ONE_BY_ONE" },
+            "required": self.pick_from.is_some() && self.required,
+        })
+    }
 }
 
 #[derive(Deserialize)]

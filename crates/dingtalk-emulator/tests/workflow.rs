@@ -272,6 +272,62 @@ async fn purchases_are_forecast_picked_and_transferred() {
 }
 
 #[tokio::test]
+async fn the_forecast_speaks_dingtalks_words_for_picked_approvers_and_picked_cc() {
+    let api = Api::start().await;
+    let forecast = |code: &str| json!({"processCode": code, "userId": "zhangsan", "deptId": 101});
+    let (status, res) = api.post("/v1.0/workflow/processes/forecast", forecast("PROC-EMU-PURCHASE")).await;
+    assert_eq!(status, 200, "{res}");
+    let rules = res["result"]["workflowActivityRules"].as_array().unwrap();
+    assert_eq!(res["result"]["isStaticWorkflow"], false);
+    let [manager, pick, sign, cc] = &rules[..] else { panic!("three steps and CC: {res}") };
+    assert_eq!((&manager["activityType"], &manager["isTargetSelect"]), (&json!("target_approval"), &json!(false)));
+    assert_eq!(manager["workflowActor"]["actorType"], "approver");
+    assert_eq!(manager["workflowActor"]["actorSelectionType"], "");
+    assert_eq!(pick["activityType"], "target_select");
+    assert_eq!(pick["prevActivityId"], manager["activityId"]);
+    let actor = &pick["workflowActor"];
+    assert_eq!((&actor["actorType"], &actor["actorSelectionType"]), (&json!("approver"), &json!("approvals")));
+    assert_eq!(actor["actorSelectionRange"]["approvals"].as_array().unwrap().len(), 3);
+    assert_eq!((&actor["required"], &actor["approvalType"]), (&json!(true), &json!("MANUAL")));
+    assert_eq!(sign["workflowActor"]["approvalMethod"], "AND");
+    assert_eq!(sign["workflowActor"]["actorActivateType"], "ALL");
+    assert_eq!((&cc["workflowActor"]["actorType"], &cc["prevActivityId"]), (&json!("notifier"), &sign["activityId"]));
+
+    // Leave copies HR's head when it ends: a fixed notifier node, nothing to pick.
+    let (_, res) = api.post("/v1.0/workflow/processes/forecast", forecast("PROC-EMU-LEAVE")).await;
+    let cc = res["result"]["workflowActivityRules"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((&cc["workflowActor"]["actorType"], &cc["isTargetSelect"]), (&json!("notifier"), &json!(false)));
+    assert_eq!(cc["activityActioners"][0]["userId"], "hr_head");
+    assert_eq!(res["result"]["isStaticWorkflow"], true);
+
+    // 通用审批 lets the originator copy anyone: a notifier node to pick for, not required.
+    let (_, res) = api.post("/v1.0/workflow/processes/forecast", forecast("PROC-EMU-GENERAL")).await;
+    let cc = res["result"]["workflowActivityRules"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((&cc["activityId"], &cc["activityType"]), (&json!("act_general_cc"), &json!("target_select")));
+    let actor = &cc["workflowActor"];
+    assert_eq!((&actor["actorType"], &actor["actorSelectionType"]), (&json!("notifier"), &json!("allStaff")));
+    assert_eq!((&actor["required"], &actor["allowedMulti"]), (&json!(false), &json!(true)));
+
+    // Picked people are copied when it starts (the node's position), once each; nobody picked, nobody copied.
+    let mut body = general("zhangsan", "团建");
+    body["targetSelectActioners"] =
+        json!([{"actionerKey": "act_general_cc", "actionerUserIds": ["lisi", "wangwu", "lisi"]}]);
+    let instance = api.instance(&api.create(body.clone()).await).await;
+    assert_eq!(instance["ccUserIds"], json!(["lisi", "wangwu"]));
+    let cc_record = instance["operationRecords"].as_array().unwrap().iter().find(|r| r["type"] == "PROCESS_CC");
+    assert_eq!(cc_record.expect("a CC record")["ccUserIds"], json!(["lisi", "wangwu"]));
+    let plain = api.instance(&api.create(general("zhangsan", "不抄送")).await).await;
+    assert_eq!(plain["ccUserIds"], json!([]));
+
+    body["targetSelectActioners"][0]["actionerUserIds"] = json!(["nobody_here"]);
+    assert_error(
+        &api.post("/v1.0/workflow/processInstances", body.clone()).await,
+        400,
+        "targetSelectApproverScopeError",
+    );
+}
+
+#[tokio::test]
 async fn attachments_live_in_the_approval_space_and_can_be_downloaded() {
     let api = Api::start().await;
     let (status, space) =

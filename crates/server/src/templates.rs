@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use api_types::form::{FormSchema, FormValues, to_dingtalk};
-use api_types::{ForecastStep, StepPerson, TemplateSummary, User};
+use api_types::{ForecastStep, StepKind, StepPerson, TemplateSummary, User};
 use dingtalk_client::DingTalk;
 use dingtalk_client::workflow::{ActivityRule, Forecast, ForecastRequest, FormValue};
 
@@ -167,9 +167,15 @@ fn step(rule: &ActivityRule) -> ForecastStep {
             .flatten()
             .collect()
     });
+    let kind = match actor.map(|a| a.actor_type.as_str()) {
+        Some("notifier") => StepKind::Cc,
+        Some("audit") => StepKind::Handle,
+        _ => StepKind::Approve,
+    };
     ForecastStep {
         activity_id: rule.activity_id.clone(),
         name: rule.activity_name.clone(),
+        kind,
         approvers: rule
             .activity_actioners
             .iter()
@@ -177,5 +183,7 @@ fn step(rule: &ActivityRule) -> ForecastStep {
             .collect(),
         pick_from,
         pick_multiple: rule.is_target_select && actor.is_some_and(|a| a.allowed_multi),
+        // An approval step cannot run without its approvers, whatever the rule says; CC follows the rule.
+        pick_required: rule.is_target_select && (kind != StepKind::Cc || actor.is_some_and(|a| a.required)),
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use api_types::form::{FieldValue, FormValues};
 use api_types::{
     ActionDone, ActionKind, ApprovalMode, ApprovalStep, Decision, ErrorCode, InstanceDetail, InstanceStatus,
-    RequestState, SubmitRequest, SubmittedRequest, TimelineKind,
+    SubmitRequest, TimelineKind,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,34 +33,7 @@ async fn started(h: &Harness, token: &str) -> String {
         cc: Some(vec![CC.into()]),
         picks: None,
     };
-    let res = h
-        .http
-        .post(format!("{}/api/requests", h.base))
-        .bearer_auth(token)
-        .header("Idempotency-Key", "submit-key-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let queued: SubmittedRequest = res.json().await.unwrap();
-    for _ in 0..200 {
-        let r: SubmittedRequest = h
-            .http
-            .get(format!("{}/api/requests/{}", h.base, queued.id))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if r.state == RequestState::Running {
-            return r.instance_id.unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the request was not delivered");
+    h.delivered(token, "submit-key-1", &body).await
 }
 
 async fn detail_res(h: &Harness, token: &str, id: &str) -> reqwest::Response {

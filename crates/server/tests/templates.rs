@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 
+use api_types::detail::InstanceDetail;
 use api_types::form::{Field, FieldKind, FormSchema};
 use api_types::{
-    ErrorCode, ForecastStep, JsapiSignature, SignatureDigest, StepPerson, TemplateDetail, TemplateSummary,
+    ApproverPick, ErrorCode, ForecastStep, JsapiSignature, SignatureDigest, StepKind, StepPerson, TemplateDetail,
+    TemplateSummary,
 };
 use common::{Harness, assert_api_error, start};
 use dingtalk_client::jsapi::{Digest, UrlForm, sign};
@@ -172,7 +174,7 @@ async fn the_purchase_forecast_asks_the_originator_to_pick_the_buyer() {
     assert_eq!(res.status(), StatusCode::OK);
     let steps: Vec<ForecastStep> = res.json().await.unwrap();
     let person = |id: &str, name: &str| StepPerson { user_id: id.into(), name: name.into() };
-    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert_eq!(steps.len(), 4, "{steps:?}");
     assert_eq!(steps[0].activity_id, "act_purchase_mgr1");
     assert_eq!(steps[0].approvers, [person("fe_lead", "赵前端")]);
     assert_eq!(steps[0].pick_from, None);
@@ -183,7 +185,39 @@ async fn the_purchase_forecast_asks_the_originator_to_pick_the_buyer() {
         steps[1].pick_from.as_deref(),
         Some(&[person("admin_head", "孙行政"), person("admin01", "何晓东"), person("admin02", "吕佳")][..])
     );
+    assert!(steps[1].pick_required && steps[1].kind == StepKind::Approve);
     assert_eq!(steps[2].approvers, [person("admin_head", "孙行政"), person("fin_head", "钱财务")]);
+    // The template always copies the accountant: a CC step with nothing to pick.
+    assert_eq!((steps[3].kind, steps[3].pick_from.as_ref()), (StepKind::Cc, None));
+    assert_eq!(steps[3].approvers, [person("fin_clerk", "吴会计")]);
+}
+
+impl Harness {
+    async fn forecast(&self, token: &str, code: &str) -> Vec<ForecastStep> {
+        let url = format!("{}/api/templates/{code}/forecast", self.base);
+        let res = self.http.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{code}");
+        res.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_general_request_lets_the_originator_copy_anyone_and_they_are_copied() {
+    let h = start().await;
+    let token = h.session_for("zhangsan").await;
+    let steps = h.forecast(&token, "PROC-EMU-GENERAL").await;
+    let cc = steps.last().unwrap();
+    assert_eq!((cc.kind, cc.activity_id.as_str(), cc.name.as_str()), (StepKind::Cc, "act_general_cc", "抄送人"));
+    assert_eq!(cc.pick_from.as_deref(), Some(&[][..]), "anyone in the organisation");
+    assert!(cc.pick_multiple && !cc.pick_required, "{cc:?}");
+
+    let mut body = common::general_request("团建预算");
+    body.picks = Some(vec![ApproverPick { activity_id: cc.activity_id.clone(), user_ids: vec!["lisi".into()] }]);
+    let instance_id = h.delivered(&token, "cc-pick-0001", &body).await;
+    let url = format!("{}/api/instances/{instance_id}", h.base);
+    let detail: InstanceDetail = h.http.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let copied: Vec<_> = detail.cc.iter().map(|p| p.user_id.as_str()).collect();
+    assert_eq!(copied, ["lisi"]);
 }
 
 #[tokio::test]

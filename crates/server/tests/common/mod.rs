@@ -172,6 +172,28 @@ impl Harness {
         self.emu.control().web_login(user_id, app_key, &format!("{}/", self.base), "st").await.unwrap()
     }
 
+    /// Submits `body` as the holder of `token` under `key` and waits until the outbox has delivered it: its
+    /// DingTalk instance id.
+    pub async fn delivered(&self, token: &str, key: &str, body: &api_types::SubmitRequest) -> String {
+        use api_types::{RequestState, SubmittedRequest};
+        let url = format!("{}/api/requests", self.base);
+        let res =
+            self.http.post(url).bearer_auth(token).header("Idempotency-Key", key).json(body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let queued: SubmittedRequest = res.json().await.unwrap();
+        let url = format!("{}/api/requests/{}", self.base, queued.id);
+        for _ in 0..300 {
+            let r: SubmittedRequest =
+                self.http.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+            match r.state {
+                RequestState::Queued => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                RequestState::Running => return r.instance_id.expect("a running request has its instance"),
+                other => panic!("the request ended {other:?}: {r:?}"),
+            }
+        }
+        panic!("the request was not delivered");
+    }
+
     /// Logs `user_id` in with a free-login code; the session token.
     pub async fn session_for(&self, user_id: &str) -> String {
         let code = self.emu.control().auth_code(user_id).await.unwrap();
