@@ -15,6 +15,8 @@ if (!staging) throw new Error("TRUNK_STAGING_DIR is not set: run this from Trunk
 if (process.env.TRUNK_PROFILE !== "release") process.exit(0);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+// wasm-opt's flags, shared with `cargo xtask bench floor`.
+const WASM_OPT_FLAGS = JSON.parse(readFileSync(join(root, "js", "wasm-opt-flags.json"), "utf8"));
 const modules = readdirSync(staging).filter((f) => f.endsWith("_bg.wasm"));
 if (modules.length !== 1) throw new Error(`expected one *_bg.wasm in ${staging}, found ${modules.length}`);
 
@@ -31,15 +33,7 @@ for (const name of readdirSync(staging).filter((f) => f.endsWith(".wasm"))) {
   execFileSync(
     join(root, "node_modules", ".bin", "wasm-opt"),
     [
-      "-Oz",
-      "--strip-debug",
-      "--strip-producers",
-      "--enable-bulk-memory",
-      "--enable-mutable-globals",
-      "--enable-nontrapping-float-to-int",
-      "--enable-sign-ext",
-      "--enable-reference-types",
-      "--enable-multivalue",
+      ...WASM_OPT_FLAGS,
       wasm,
       "-o",
       wasm,

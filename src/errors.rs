@@ -26,6 +26,22 @@ pub enum Failure {
     LoginStateMismatch,
 }
 
+/// For the console: the release build prints no `Debug` (`-Zfmt-debug=none`, xtask/src/split.rs), so what a
+/// warning says of a failure is written here.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::NotInDingTalk => f.write_str("not in DingTalk"),
+            Failure::Login(e) => write!(f, "login: {e}"),
+            Failure::JsApi(e) => write!(f, "JSAPI: {e}"),
+            Failure::Api(e) => write!(f, "server: {e}"),
+            Failure::Network(e) => write!(f, "network: {e}"),
+            Failure::TooManyFiles => f.write_str("too many files"),
+            Failure::LoginStateMismatch => f.write_str("the web login's state does not match"),
+        }
+    }
+}
+
 impl Failure {
     /// A short title and one sentence of advice, in `lang`.
     pub fn describe(&self, lang: Lang) -> (&'static str, &'static str) {

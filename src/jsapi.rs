@@ -127,6 +127,16 @@ async fn call(path: &'static str, params: &Object) -> Result<JsValue, JsApiError
     JsFuture::from(promise).await.map_err(decode_error)
 }
 
+/// A thrown JS value as text for the console: an error's message, a string, or the value as JSON (the release
+/// build prints no `Debug`, so `{:?}` of a `JsValue` would say nothing).
+pub fn js_text(value: &JsValue) -> String {
+    get(value, "message")
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .or_else(|| js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()))
+        .unwrap_or_default()
+}
+
 /// Turns whatever the library rejected with into a [`JsApiError`].
 fn decode_error(value: JsValue) -> JsApiError {
     let text =
@@ -138,7 +148,7 @@ fn decode_error(value: JsValue) -> JsApiError {
         let message = text("errorMessage").or_else(|| text("message")).unwrap_or_default();
         return JsApiError::Failed { code, message };
     }
-    let message = text("message").or_else(|| value.as_string()).unwrap_or_else(|| format!("{value:?}"));
+    let message = text("message").unwrap_or_else(|| js_text(&value));
     // The library's own errors read "[DINGTALK-JSAPI] ERROR 4040: ...".
     let code = message
         .split_once("ERROR ")

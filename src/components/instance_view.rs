@@ -166,7 +166,7 @@ pub fn Timeline(
         .into_iter()
         .map(|entry| {
             let verb = entry_verb(&entry, lang);
-            let kind = format!("{:?}", entry.kind).to_lowercase();
+            let kind = entry.kind.as_str();
             view! {
                 <li class="timeline-item" data-testid="timeline-entry" data-kind=kind>
                     <div class="timeline-line">

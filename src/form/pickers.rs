@@ -23,7 +23,7 @@ where
             Ok(Some(picked)) => done(picked),
             Ok(None) => {}
             Err(failure) => {
-                leptos::logging::warn!("picker failed: {failure:?}");
+                leptos::logging::warn!("picker failed: {failure}");
                 trouble.set(Some(picker_failure_text(&failure, lang)));
             }
         }

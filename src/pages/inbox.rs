@@ -116,7 +116,7 @@ pub fn Inbox() -> impl IntoView {
             shown_counts.set(Some(fresh));
             keep(&|c| c.counts = Some(fresh));
         }
-        Some(Err(failure)) => leptos::logging::warn!("inbox counts failed: {failure:?}"),
+        Some(Err(failure)) => leptos::logging::warn!("inbox counts failed: {failure}"),
         None => {}
     });
 
@@ -249,7 +249,7 @@ pub fn Inbox() -> impl IntoView {
                 o.observe(&element);
                 observer.set_value(Some((o, callback)));
             }
-            Err(e) => leptos::logging::warn!("no IntersectionObserver: {e:?}"),
+            Err(e) => leptos::logging::warn!("no IntersectionObserver: {}", crate::jsapi::js_text(&e)),
         }
     });
     on_cleanup(move || {

@@ -111,7 +111,7 @@ pub fn InstanceScreen(
             detail.refetch();
         }
         Some(Err(e)) => {
-            leptos::logging::warn!("action failed: {e:?}");
+            leptos::logging::warn!("action failed: {e}");
             let (title, advice) = e.describe(lang);
             failure.set(Some(format!("{title}：{advice}")));
             // What the caller may do has changed under them: show the instance as it now stands.
@@ -162,7 +162,7 @@ pub fn InstanceScreen(
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        leptos::logging::warn!("people picker failed: {e:?}");
+                        leptos::logging::warn!("people picker failed: {e}");
                         spawn_local(platform::toast(e.describe(lang).0, ToastIcon::Error));
                     }
                 }
@@ -217,7 +217,7 @@ pub fn InstanceScreen(
                                 .into_any()
                         }
                         Err(e) => {
-                            leptos::logging::warn!("instance failed to load: {e:?}");
+                            leptos::logging::warn!("instance failed to load: {e}");
                             let not_found = matches!(& e, Failure::Api(a) if a.code == ErrorCode::NotFound);
                             let (title, advice) = if not_found {
                                 (

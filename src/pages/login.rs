@@ -78,7 +78,7 @@ pub fn LoginGate(
                     .map(|result| match result {
                         Ok(_) => children.read_value()().into_any(),
                         Err(failure) => {
-                            leptos::logging::warn!("login failed: {failure:?}");
+                            leptos::logging::warn!("login failed: {failure}");
                             let on_retry = move || login.refetch();
                             view! { <LoginFailed failure=failure lang=lang on_retry=on_retry /> }.into_any()
                         }
@@ -119,7 +119,7 @@ fn LoginFailed(
                 Err(e) => Err(e),
             };
             if let Err(e) = started {
-                leptos::logging::warn!("web login did not start: {e:?}");
+                leptos::logging::warn!("web login did not start: {e}");
                 start_failed.set(Some(e.describe(lang).0));
             }
         })

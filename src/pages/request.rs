@@ -70,7 +70,7 @@ pub fn Request() -> impl IntoView {
                     .map(|result| match result {
                         Ok(r) => view! { <RequestView request=r lang=lang /> }.into_any(),
                         Err(e) => {
-                            leptos::logging::warn!("request failed to load: {e:?}");
+                            leptos::logging::warn!("request failed to load: {e}");
                             let (title, advice) = e.describe(lang);
                             view! { <LoadFailed title=title detail=advice test_id="request-load-failed" on_retry=move |()| request.refetch() lang=lang /> }
                                 .into_any()

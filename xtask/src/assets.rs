@@ -49,8 +49,9 @@ pub fn page_chunks(dist: &Path) -> Result<Vec<Asset>> {
     files(dist, |name| (name.ends_with(".wasm") && !name.ends_with("_bg.wasm")).then_some("WASM chunk"))
 }
 
-fn files(dist: &Path, kind: impl Fn(&str) -> Option<&'static str>) -> Result<Vec<Asset>> {
-    let entries = std::fs::read_dir(dist).map_err(|e| format!("{}: {e} (build the app first)", dist.display()))?;
+/// The files of `dir` that `kind` names, largest first.
+pub fn files(dir: &Path, kind: impl Fn(&str) -> Option<&'static str>) -> Result<Vec<Asset>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e} (build the app first)", dir.display()))?;
     let mut assets = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -28,7 +28,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   fidelity       only the fidelity stage: DingTalk's official SDKs against a freshly started emulator
   bench size     brotli size of each first-load asset of a release build, then of the pages' chunks
   bench startup  release build, emulator, server, then 10 cold and 10 warm opens in the iOS container on DevTools'
-                 \"Slow 4G\" and a 4x slower CPU: median and p90 of first paint, inbox visible, interactive";
+                 \"Slow 4G\" and a 4x slower CPU: median and p90 of first paint, inbox visible, interactive
+  bench floor    the brotli size of a Leptos app with nothing of shenpi's in it (xtask/floor), built as the app is";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -83,6 +84,7 @@ fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("size") => build_app_and_report(&setup::setup()?),
         Some("startup") => bench::startup(),
-        _ => Err("usage: cargo xtask bench size|startup".into()),
+        Some("floor") => bench::floor(),
+        _ => Err("usage: cargo xtask bench size|startup|floor".into()),
     }
 }

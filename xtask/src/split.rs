@@ -16,14 +16,27 @@ use std::path::Path;
 use crate::cmd::{Result, cmd, run};
 use crate::target_dir;
 
-/// Rust flags of a split release build: the app's split points on, and the relocations the splitter reads; and
-/// Leptos' `erase_components`, which types every component's view as `AnyView` instead of one type per view tree
-/// (4.3 KB less brotli in the first load, measured with `cargo xtask bench size`).
+/// Rust flags for size, of every release build (the app's, and `bench floor`'s): Leptos' `erase_components`, which
+/// types every component's view as `AnyView` instead of one type per view tree (4.3 KB less brotli in the first
+/// load, measured with `cargo xtask bench size`); and no `Debug` output nor panic locations
+/// (`-Zfmt-debug=none -Zlocation-detail=none`, 10.4 KB less): `{:?}` prints nothing in this build, so what the app
+/// logs is written with `Display` (`Failure`, `jsapi::js_text`), and a panic still prints its message.
 ///
-/// Measured and not taken: `-Zfmt-debug=none -Zlocation-detail=none -Cpanic=immediate-abort` would save another
-/// 18.5 KB, but a panic would then stop the app without a word in the console, `{:?}` in a warning would print
-/// nothing, and the detail page spells timeline kinds with `Debug`.
-const RUSTFLAGS: &str = "--cfg shenpi_split --cfg erase_components -Clink-args=--emit-relocs";
+/// Measured and not taken: `-Cpanic=immediate-abort` would save another 8 KB, but a panic would then stop the app
+/// without a word in the console.
+pub const SIZE_FLAGS: &str = "--cfg erase_components -Zfmt-debug=none -Zlocation-detail=none";
+
+/// The split release build's flags: the app's split points on, the size flags, and the relocations the splitter
+/// reads.
+fn rustflags() -> String {
+    format!("--cfg shenpi_split {SIZE_FLAGS} -Clink-args=--emit-relocs")
+}
+
+/// The environment of a release build for size: its flags, and leave for them on a stable rustc too (rustup's route;
+/// Debian's allows them already).
+pub fn size_env(rustflags: String) -> [(&'static str, String); 2] {
+    [("RUSTFLAGS", rustflags), ("RUSTC_BOOTSTRAP", "1".to_owned())]
+}
 
 /// The environment Trunk's release build gets on top of the WASM toolchain's: the flags above, and a copy of this
 /// xtask binary, which is how the post_build hook knows to split and what to call. A copy, because a later cargo
@@ -38,7 +51,9 @@ pub fn release_env() -> Result<Vec<(&'static str, String)>> {
     };
     let copy = target_dir().join("xtask-wasm-split");
     std::fs::copy(&running, &copy).map_err(|e| format!("copying {} to {}: {e}", running.display(), copy.display()))?;
-    Ok(vec![("RUSTFLAGS", RUSTFLAGS.to_owned()), ("SHENPI_XTASK", copy.display().to_string())])
+    let mut env = size_env(rustflags()).to_vec();
+    env.push(("SHENPI_XTASK", copy.display().to_string()));
+    Ok(env)
 }
 
 /// Trunk's name for the app's files in `staging`: the `shenpi-<hash>` of `shenpi-<hash>_bg.wasm`.
@@ -81,7 +96,7 @@ pub fn wasm_split(args: &[String]) -> Result {
     })
     .map_err(|e| format!("splitting {}: {e:#}", linked.display()))?;
     if split.split_modules.is_empty() {
-        return Err(format!("{} has no split points: was it built with `{RUSTFLAGS}`?", linked.display()));
+        return Err(format!("{} has no split points: was it built with `{}`?", linked.display(), rustflags()));
     }
 
     // `--keep-lld-exports`: the chunks reach the main module's functions through exports the linker made.

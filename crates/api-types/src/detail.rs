@@ -87,6 +87,22 @@ pub enum TimelineKind {
     Other,
 }
 
+impl TimelineKind {
+    /// The kind's name on the wire (`started`, `executed`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimelineKind::Started => "started",
+            TimelineKind::Executed => "executed",
+            TimelineKind::Transferred => "transferred",
+            TimelineKind::Commented => "commented",
+            TimelineKind::Revoked => "revoked",
+            TimelineKind::Copied => "copied",
+            TimelineKind::Finished => "finished",
+            TimelineKind::Other => "other",
+        }
+    }
+}
+
 /// An approver's decision. Serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
