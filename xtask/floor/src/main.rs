@@ -15,7 +15,7 @@ struct Row {
     created: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct Page {
     items: Vec<Row>,
 }
