@@ -126,6 +126,10 @@ fn describe_code(code: ErrorCode, lang: Lang) -> (&'static str, &'static str) {
         (ErrorCode::FormRejected, En) => ("DingTalk refused the form", "Check the form and submit it again."),
         (ErrorCode::ApproversMissing, Zh) => ("缺少审批人", "请为需要自选审批人的步骤选择审批人。"),
         (ErrorCode::ApproversMissing, En) => ("Approvers missing", "Pick approvers for the steps that ask for them."),
+        (ErrorCode::PickOutOfScope, Zh) => ("所选人员不在可选范围内", "请重新编辑，为审批人或抄送人另选他人。"),
+        (ErrorCode::PickOutOfScope, En) => {
+            ("Someone picked cannot be chosen", "Edit the request and pick other approvers or people to copy.")
+        }
         (ErrorCode::DraftConflict, Zh) => ("草稿已在其他设备上更改", "请重新打开草稿，查看最新内容后再保存。"),
         (ErrorCode::DraftConflict, En) => {
             ("Draft changed on another device", "Reopen the draft to see the latest version, then save again.")

@@ -213,6 +213,29 @@ test("my request's page shows the instance once DingTalk has it, with a copy lin
   await container.context.close();
 });
 
+test("a request DingTalk refused says why on its page, and opens again to edit", async ({ browser }) => {
+  // 周离职 has left: DingTalk refuses to copy them (targetSelectApproverScopeError).
+  const request = await submitRequest(
+    "zhangsan",
+    GENERAL,
+    {
+      "TextField-NPVG29PY": { type: "text", value: "抄送离职同事" },
+      "TextareaField-3T6NCAZ7": { type: "text", value: "请审批" },
+    },
+    { picks: [{ activityId: "act_general_cc", userIds: ["former01"] }] },
+  );
+  const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+  await container.page.goto(`/requests/${encodeURIComponent(request.id)}`);
+  const failed = container.page.getByTestId("request-failed");
+  await expect(failed).toContainText("所选人员不在可选范围内");
+  await expect(failed).toContainText("通用审批");
+  await container.page.screenshot({ path: test.info().outputPath("ios-request-failed.png") });
+  await failed.getByTestId("request-edit").click();
+  await expect(container.page).toHaveURL(new RegExp(`/new/${GENERAL}\\?(copy|draft)=`));
+  await expect(container.page.getByTestId("field-TextField-NPVG29PY-input")).toHaveValue("抄送离职同事");
+  await container.context.close();
+});
+
 test("on PC the detail and the remark sheet", async ({ browser }) => {
   const { instanceId } = await submitGeneral("电脑端截图");
   const { container, detail } = await openDetail(browser, "fe_lead", instanceId, "pc");

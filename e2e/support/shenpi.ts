@@ -26,18 +26,20 @@ export async function sessionToken(userId: string): Promise<string> {
   return session.token;
 }
 
-/** Submits a request through shenpi as `userId`; returns shenpi's request (id, state, instanceId once known). */
+/** Submits a request through shenpi as `userId`, with `extra` fields of the body (`picks`, ...); returns shenpi's
+ * request (id, state, instanceId once known). */
 export async function submitRequest(
   userId: string,
   processCode: string,
   values: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
 ): Promise<{ id: string; state: string; instanceId?: string }> {
   const token = await sessionToken(userId);
   return call("/api/requests", {
     method: "POST",
     token,
     key: randomUUID(),
-    body: JSON.stringify({ processCode, values }),
+    body: JSON.stringify({ processCode, values, ...extra }),
   });
 }
 

@@ -303,6 +303,9 @@ pub enum ErrorCode {
     FormRejected,
     /// The template needs the originator to pick approvers for a step, and none were given (a request's failure).
     ApproversMissing,
+    /// Someone picked for a step (an approver, a person to copy) is not among those the step allows, or has left
+    /// (a request's failure).
+    PickOutOfScope,
     /// The caller takes part in the instance but may not take this action on it (not their task, not their
     /// instance) (403).
     ActionNotAllowed,

@@ -172,6 +172,7 @@ fn classify(e: DtError) -> Outcome {
             "processCodeError" | "formNotExist" => refused(ErrorCode::TemplateNotFound, message),
             "formConverterError" => refused(ErrorCode::FormRejected, message),
             "targetSelectApproverMissing" => refused(ErrorCode::ApproversMissing, message),
+            "targetSelectApproverScopeError" => refused(ErrorCode::PickOutOfScope, message),
             "Forbidden.AccessDenied.AccessTokenPermissionDenied" | "60011" => {
                 refused(ErrorCode::PermissionMissing, message)
             }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use api_types::detail::InstanceDetail;
 use api_types::form::{Field, FieldKind, FormSchema};
 use api_types::{
-    ApproverPick, ErrorCode, ForecastStep, JsapiSignature, SignatureDigest, StepKind, StepPerson, TemplateDetail,
-    TemplateSummary,
+    ApproverPick, ErrorCode, ForecastStep, JsapiSignature, RequestState, SignatureDigest, StepKind, StepPerson,
+    TemplateDetail, TemplateSummary,
 };
 use common::{Harness, assert_api_error, start};
 use dingtalk_client::jsapi::{Digest, UrlForm, sign};
@@ -218,6 +218,12 @@ async fn the_general_request_lets_the_originator_copy_anyone_and_they_are_copied
     let detail: InstanceDetail = h.http.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let copied: Vec<_> = detail.cc.iter().map(|p| p.user_id.as_str()).collect();
     assert_eq!(copied, ["lisi"]);
+
+    // Someone who left cannot be copied: DingTalk refuses, and the request says why.
+    body.picks.as_mut().unwrap()[0].user_ids = vec!["former01".into()];
+    let failed = h.settled(&token, "cc-pick-0002", &body).await;
+    assert_eq!(failed.state, RequestState::Failed, "{failed:?}");
+    assert_eq!(failed.failure.map(|f| f.code), Some(ErrorCode::PickOutOfScope));
 }
 
 #[tokio::test]

@@ -175,6 +175,20 @@ impl Harness {
     /// Submits `body` as the holder of `token` under `key` and waits until the outbox has delivered it: its
     /// DingTalk instance id.
     pub async fn delivered(&self, token: &str, key: &str, body: &api_types::SubmitRequest) -> String {
+        let r = self.settled(token, key, body).await;
+        match r.state {
+            api_types::RequestState::Running => r.instance_id.expect("a running request has its instance"),
+            other => panic!("the request ended {other:?}: {r:?}"),
+        }
+    }
+
+    /// Submits `body` as the holder of `token` under `key` and waits until the outbox has sent it or given up.
+    pub async fn settled(
+        &self,
+        token: &str,
+        key: &str,
+        body: &api_types::SubmitRequest,
+    ) -> api_types::SubmittedRequest {
         use api_types::{RequestState, SubmittedRequest};
         let url = format!("{}/api/requests", self.base);
         let res =
@@ -185,13 +199,12 @@ impl Harness {
         for _ in 0..300 {
             let r: SubmittedRequest =
                 self.http.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-            match r.state {
-                RequestState::Queued => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-                RequestState::Running => return r.instance_id.expect("a running request has its instance"),
-                other => panic!("the request ended {other:?}: {r:?}"),
+            if r.state != RequestState::Queued {
+                return r;
             }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("the request was not delivered");
+        panic!("the request was not sent");
     }
 
     /// Logs `user_id` in with a free-login code; the session token.
