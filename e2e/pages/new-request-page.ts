@@ -96,6 +96,13 @@ export class NewRequestPage {
     await this.dialogs.uploadOk.click();
   }
 
+  /** Submits the form and waits for the request's page: shenpi's request id. */
+  async submitted(): Promise<string> {
+    await this.submit.click();
+    await expect(this.page).toHaveURL(/\/requests\/[^/]+$/);
+    return decodeURIComponent(new URL(this.page.url()).pathname.split("/").pop() as string);
+  }
+
   /** Picks people for a route step open to anyone (people to copy, say) in DingTalk's contact picker. */
   async pickForStep(activityId: string, userIds: string[]): Promise<void> {
     await this.page.getByTestId(`route-step-${activityId}-pick`).click();

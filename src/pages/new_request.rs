@@ -206,21 +206,18 @@ fn RequestForm(start: Start) -> impl IntoView {
             reveal(&first);
             return;
         }
-        let mut pending: Vec<(bool, ApproverPick)> = steps()
-            .into_iter()
-            .filter(|s| s.pick_from.is_some())
-            .map(|s| {
-                let user_ids = picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default());
-                (s.pick_required, ApproverPick { user_ids, activity_id: s.activity_id })
-            })
-            .collect();
-        if pending.iter().any(|(required, p)| *required && p.user_ids.is_empty()) {
+        let steps = steps();
+        let chosen = |s: &ForecastStep| picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default());
+        let pickable = || steps.iter().filter(|s| s.pick_from.is_some());
+        if pickable().any(|s| s.pick_required && chosen(s).is_empty()) {
             show_missing_picks.set(true);
             return;
         }
         // A step that may go without (people to copy) is left out when nobody was picked.
-        pending.retain(|(_, p)| !p.user_ids.is_empty());
-        let pending: Vec<ApproverPick> = pending.into_iter().map(|(_, p)| p).collect();
+        let pending: Vec<ApproverPick> = pickable()
+            .map(|s| ApproverPick { activity_id: s.activity_id.clone(), user_ids: chosen(s) })
+            .filter(|p| !p.user_ids.is_empty())
+            .collect();
         submit.dispatch(SubmitRequest {
             process_code: process_code.get_value(),
             dept_id: dept.get_untracked(),

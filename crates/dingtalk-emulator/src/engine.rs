@@ -597,26 +597,15 @@ impl Approvals {
             let user_ids = match &forecast.pick_from {
                 None => forecast.user_ids,
                 Some(scope) => {
-                    let picked = req
-                        .target_select_actioners
-                        .iter()
-                        .find(|t| t.actioner_key == forecast.activity_id)
-                        .filter(|t| !t.actioner_user_ids.is_empty())
-                        .ok_or_else(|| {
-                            refuse(
-                                "targetSelectApproverMissing",
-                                format!("请为审批节点「{}」({}) 选择审批人", forecast.name, forecast.activity_id),
-                            )
-                        })?;
-                    for user in &picked.actioner_user_ids {
-                        if org.member(user).is_none() || (!scope.is_empty() && !scope.contains(user)) {
-                            return Err(refuse(
-                                "targetSelectApproverScopeError",
-                                format!("{user} 不在审批节点「{}」的可选范围内", forecast.name),
-                            ));
-                        }
+                    let node = format!("审批节点「{}」", forecast.name);
+                    let picked = checked_picks(org, &req.target_select_actioners, &forecast.activity_id, scope, &node)?;
+                    if picked.is_empty() {
+                        return Err(refuse(
+                            "targetSelectApproverMissing",
+                            format!("请为{node}({}) 选择审批人", forecast.activity_id),
+                        ));
                     }
-                    picked.actioner_user_ids.clone()
+                    picked.to_vec()
                 }
             };
             // A step nobody can approve (no manager that high, everyone left) is skipped, as DingTalk's default
@@ -1046,34 +1035,45 @@ fn task_event(
     Event::new(EventType::TaskChange, now_ms, corp.to_owned(), data)
 }
 
+/// The originator's picks for the node `key` (none: empty).
+fn picks_for<'a>(picks: &'a [TargetSelectActioner], key: &str) -> &'a [String] {
+    picks.iter().find(|t| t.actioner_key == key).map(|t| t.actioner_user_ids.as_slice()).unwrap_or_default()
+}
+
+/// The originator's picks for the node `key`, each a member within `scope` (empty: anyone), or DingTalk's scope
+/// error naming `node`.
+fn checked_picks<'a>(
+    org: &Org,
+    picks: &'a [TargetSelectActioner],
+    key: &str,
+    scope: &[String],
+    node: &str,
+) -> Result<&'a [String], EngineError> {
+    let picked = picks_for(picks, key);
+    match picked.iter().find(|u| org.member(u).is_none() || (!scope.is_empty() && !scope.contains(u))) {
+        Some(user) => Err(refuse("targetSelectApproverScopeError", format!("{user} 不在{node}的可选范围内"))),
+        None => Ok(picked),
+    }
+}
+
 /// Who a template's CC node copies: its fixed people, then the originator's picks for it (checked against the node's
 /// scope), each once.
 fn template_cc(org: &Org, cc: &FlowCc, picks: &[TargetSelectActioner]) -> Result<Vec<String>, EngineError> {
     let mut copied = cc.user_ids.iter().filter(|u| org.member(u).is_some()).cloned().collect::<Vec<_>>();
-    let picked = picks.iter().find(|t| t.actioner_key == cc.activity_id).map(|t| t.actioner_user_ids.as_slice());
+    let node = format!("抄送节点「{}」", cc.name);
     let Some(rule) = &cc.originator_picks else {
-        return match picked {
-            Some([_, ..]) => Err(refuse(
-                "targetSelectApproverScopeError",
-                format!("抄送节点「{}」({}) 不是发起人自选", cc.name, cc.activity_id),
-            )),
-            _ => Ok(copied),
+        return match picks_for(picks, &cc.activity_id) {
+            [] => Ok(copied),
+            [_, ..] => {
+                Err(refuse("targetSelectApproverScopeError", format!("{node}({}) 不是发起人自选", cc.activity_id)))
+            }
         };
     };
-    let picked = picked.unwrap_or_default();
+    let picked = checked_picks(org, picks, &cc.activity_id, &rule.scope, &node)?;
     if rule.required && picked.is_empty() {
-        return Err(refuse(
-            "targetSelectApproverMissing",
-            format!("请为抄送节点「{}」({}) 选择抄送人", cc.name, cc.activity_id),
-        ));
+        return Err(refuse("targetSelectApproverMissing", format!("请为{node}({}) 选择抄送人", cc.activity_id)));
     }
     for user in picked {
-        if org.member(user).is_none() || (!rule.scope.is_empty() && !rule.scope.contains(user)) {
-            return Err(refuse(
-                "targetSelectApproverScopeError",
-                format!("{user} 不在抄送节点「{}」的可选范围内", cc.name),
-            ));
-        }
         if !copied.contains(user) {
             copied.push(user.clone());
         }

@@ -822,12 +822,6 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
             .collect();
         let steps = state.approvals.forecast(&state.org, template, &user_id, &form);
         let org = &state.org;
-        let people = |ids: &[String]| -> Vec<Value> {
-            ids.iter()
-                .filter_map(|u| org.member(u))
-                .map(|u| json!({ "userId": u.user_id, "name": u.name, "avatar": u.avatar.clone().unwrap_or_default() }))
-                .collect()
-        };
         let mut prev = "sid-startevent".to_owned();
         let mut rules: Vec<Value> = Vec::new();
         for s in &steps {
@@ -836,21 +830,31 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
                 ActionType::Or => "OR",
                 ActionType::None => "ONE_BY_ONE",
             };
-            let actor =
-                Actor { key: &s.activity_id, kind: "approver", pick_from: s.pick_from.as_deref(), required: true };
-            rules.push(rule(&s.activity_id, &s.name, &prev, people(&s.user_ids), actor.json(org, method)));
+            let node = Node {
+                id: &s.activity_id,
+                name: &s.name,
+                kind: "approver",
+                people: &s.user_ids,
+                pick_from: s.pick_from.as_deref(),
+                required: true,
+                method,
+            };
+            rules.push(node.rule(org, &prev));
             prev = s.activity_id.clone();
         }
         // The CC node comes last, as a notifier: its fixed people, and when the originator may add some, the range.
         if let Some(cc) = &template.flow.cc {
             let picks = cc.originator_picks.as_ref();
-            let actor = Actor {
-                key: &cc.activity_id,
+            let node = Node {
+                id: &cc.activity_id,
+                name: &cc.name,
                 kind: "notifier",
+                people: &cc.user_ids,
                 pick_from: picks.map(|p| p.scope.as_slice()),
                 required: picks.is_some_and(|p| p.required),
+                method: "ONE_BY_ONE",
             };
-            rules.push(rule(&cc.activity_id, &cc.name, &prev, people(&cc.user_ids), actor.json(org, "ONE_BY_ONE")));
+            rules.push(node.rule(org, &prev));
         }
         let nodes: Vec<Value> =
             rules.iter().map(|r| json!({ "activityId": r["activityId"], "outId": r["activityId"] })).collect();
@@ -867,33 +871,32 @@ async fn forecast(State(shared): State<Arc<Shared>>, _: AppCall, Body(req): Body
     inner().map(|v| Json(v).into_response()).unwrap_or_else(IntoResponse::into_response)
 }
 
-/// One `workflowActivityRules` entry: a pick node is `target_select` with `isTargetSelect`, any other
-/// `target_approval` (DingTalk's two documented kinds).
-fn rule(id: &str, name: &str, prev: &str, actioners: Vec<Value>, actor: Value) -> Value {
-    let pick = actor["actorSelectionType"] != "";
-    json!({
-        "activityId": id,
-        "activityName": name,
-        "activityType": if pick { "target_select" } else { "target_approval" },
-        "prevActivityId": prev,
-        "isTargetSelect": pick,
-        "activityActioners": actioners,
-        "workflowActor": actor,
-    })
-}
-
-/// A forecast node's `workflowActor`, in DingTalk's words: `actorType` approver or notifier (抄送人);
-/// `actorSelectionType` allStaff or approvals (named people) when the originator picks, else empty;
-/// `approvalMethod` ONE_BY_ONE, AND or OR.
-struct Actor<'a> {
-    key: &'a str,
+/// A forecast node, to be written as one `workflowActivityRules` entry in DingTalk's words: `actorType` approver or
+/// notifier (抄送人); a node the originator picks for is `target_select` with `isTargetSelect` and an
+/// `actorSelectionType` of allStaff or approvals (named people), any other `target_approval`; `approvalMethod`
+/// ONE_BY_ONE, AND or OR.
+struct Node<'a> {
+    id: &'a str,
+    name: &'a str,
     kind: &'static str,
+    /// The people DingTalk already knows.
+    people: &'a [String],
+    /// Whom the originator may pick from, when they pick (empty: anyone).
     pick_from: Option<&'a [String]>,
+    /// Whether a pick is required (when they pick).
     required: bool,
+    method: &'static str,
 }
 
-impl Actor<'_> {
-    fn json(&self, org: &Org, method: &str) -> Value {
+impl Node<'_> {
+    fn rule(&self, org: &Org, prev: &str) -> Value {
+        let pick = self.pick_from.is_some();
+        let actioners: Vec<Value> = self
+            .people
+            .iter()
+            .filter_map(|u| org.member(u))
+            .map(|u| json!({ "userId": u.user_id, "name": u.name, "avatar": u.avatar.clone().unwrap_or_default() }))
+            .collect();
         let range: Vec<Value> = self
             .pick_from
             .unwrap_or_default()
@@ -907,15 +910,23 @@ impl Actor<'_> {
             Some(_) => "approvals",
         };
         json!({
-            "actorKey": self.key,
-            "actorType": self.kind,
-            "actorSelectionType": selection,
-            "actorSelectionRange": { "approvals": range, "labels": [] },
-            "allowedMulti": self.pick_from.is_some(),
-            "approvalType": "MANUAL",
-            "approvalMethod": method,
-            "actorActivateType": if method == "AND" || method == "OR" { "ALL" } else { "ONE_BY_ONE" },
-            "required": self.pick_from.is_some() && self.required,
+            "activityId": self.id,
+            "activityName": self.name,
+            "activityType": if pick { "target_select" } else { "target_approval" },
+            "prevActivityId": prev,
+            "isTargetSelect": pick,
+            "activityActioners": actioners,
+            "workflowActor": {
+                "actorKey": self.id,
+                "actorType": self.kind,
+                "actorSelectionType": selection,
+                "actorSelectionRange": { "approvals": range, "labels": [] },
+                "allowedMulti": pick,
+                "approvalType": "MANUAL",
+                "approvalMethod": self.method,
+                "actorActivateType": if matches!(self.method, "AND" | "OR") { "ALL" } else { "ONE_BY_ONE" },
+                "required": pick && self.required,
+            },
         })
     }
 }
