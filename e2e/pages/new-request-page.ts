@@ -103,14 +103,6 @@ export class NewRequestPage {
     return decodeURIComponent(new URL(this.page.url()).pathname.split("/").pop() as string);
   }
 
-  /** Picks people for a route step open to anyone (people to copy, say) in DingTalk's contact picker. */
-  async pickForStep(activityId: string, userIds: string[]): Promise<void> {
-    await this.page.getByTestId(`route-step-${activityId}-pick`).click();
-    await expect(this.dialogs.picker).toBeVisible();
-    for (const userId of userIds) await this.dialogs.pickerUser(userId).check();
-    await this.dialogs.pickerOk.click();
-  }
-
   /** Chooses an approver for a step the originator picks for. */
   async pickApprover(activityId: string, userId: string): Promise<void> {
     await this.page.getByTestId(`route-step-${activityId}-${userId}`).click();

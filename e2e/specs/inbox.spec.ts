@@ -1,9 +1,10 @@
 // The inbox through every layer: a request submitted through shenpi → outbox → the emulator's DingTalk → event
 // intake → the approver's 待处理 with its badge; tabs and search in the URL; endless scroll; the per-user cache.
 // Each test uses its own department (submitter → their manager), so parallel tests do not change each other's counts.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { InboxPage } from "../pages/inbox-page";
 import { openContainer } from "../support/containers";
+import { holdAnswers } from "../support/network";
 import { instanceOf, submitRequest } from "../support/shenpi";
 
 const GENERAL = "PROC-EMU-GENERAL";
@@ -19,20 +20,6 @@ function submitGeneral(userId: string, subject: string) {
 /** The `href`s of the list's items, in order. */
 async function hrefs(inbox: InboxPage): Promise<string[]> {
   return inbox.items.evaluateAll((links) => links.map((a) => a.getAttribute("href") ?? ""));
-}
-
-/** Holds every `/api/inbox` answer back until the returned function is called. */
-async function holdInboxAnswers(page: Page): Promise<() => void> {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  await page.route(
-    (url) => url.pathname === "/api/inbox",
-    async (route) => {
-      await released;
-      await route.continue();
-    },
-  );
-  return release;
 }
 
 test("a request to the approver shows in their 待处理 with badge 1, on a phone and on PC", async ({ browser }) => {
@@ -169,7 +156,7 @@ test("a reopened inbox shows this user's cached list before the network answers"
     ),
   );
 
-  const release = await holdInboxAnswers(container.page);
+  const release = await holdAnswers(container.page, "/api/inbox");
   await container.page.reload();
   await expect(inbox.list).toHaveAttribute("data-fresh", "false");
   await expect(inbox.items).toHaveCount(1);

@@ -1,11 +1,12 @@
 // New requests through the UI in the iOS container: every seeded template filled in with DingTalk's native pickers
 // and submitted, the request created (its DingTalk instance exists, it did not fail); errors shown before sending;
 // screenshots of the templates and a form on a phone and on PC.
-import { expect, test } from "@playwright/test";
+import { expect, type Request, type Response, test } from "@playwright/test";
 import { DetailPage } from "../pages/detail-page";
 import { InboxPage } from "../pages/inbox-page";
 import { NewRequestPage, TemplatesPage } from "../pages/new-request-page";
 import { openContainer } from "../support/containers";
+import { holdAnswers } from "../support/network";
 import { instanceOf } from "../support/shenpi";
 
 type Fill = (form: NewRequestPage) => Promise<void>;
@@ -108,13 +109,29 @@ test("a file added through DingTalk's upload goes with the request and shows in 
 
 test("people picked to copy on the route are copied, and find the request in their 抄送我", async ({ browser }) => {
   const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
-  const form = await new NewRequestPage(container.page).open("PROC-EMU-GENERAL");
-  await form.fill("TextField-NPVG29PY", "季度复盘");
-  await form.fill("TextareaField-3T6NCAZ7", "请测试组知悉");
+  const page = container.page;
+  const form = await new NewRequestPage(page).open("PROC-EMU-GENERAL");
   const cc = form.route.getByTestId("route-step-act_general_cc");
   await expect(cc).toContainText("抄送人");
   await expect(cc.getByTestId("route-step-act_general_cc-pick")).toHaveText("添加抄送人");
-  await form.pickForStep("act_general_cc", ["qa02"]);
+
+  // The route is asked for again half a second after typing stops. Here its answer arrives while DingTalk's picker
+  // is open (as on a slow network, or a tap right after typing): the person picked must still be kept.
+  const forecast = "/api/templates/PROC-EMU-GENERAL/forecast";
+  const isForecast = (message: Request | Response) => new URL(message.url()).pathname === forecast;
+  const release = await holdAnswers(page, forecast);
+  const asked = page.waitForRequest(isForecast);
+  await form.fill("TextField-NPVG29PY", "季度复盘");
+  await form.fill("TextareaField-3T6NCAZ7", "请测试组知悉");
+  await asked;
+  await page.getByTestId("route-step-act_general_cc-pick").click();
+  await expect(form.dialogs.picker).toBeVisible();
+  const answered = page.waitForResponse(isForecast);
+  release();
+  await (await answered).finished();
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await form.dialogs.pickerUser("qa02").check();
+  await form.dialogs.pickerOk.click();
   await expect(cc.getByTestId("route-step-act_general_cc-pick")).toHaveText("吴敏");
   const id = await form.submitted();
   expect(await instanceOf("zhangsan", id)).toBeTruthy();

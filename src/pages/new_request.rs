@@ -162,7 +162,8 @@ fn RequestForm(start: Start) -> impl IntoView {
             async move { api.forecast(&process_code.get_value(), &request).await }
         }
     });
-    let steps = move || forecast.get().and_then(Result::ok).unwrap_or_default();
+    // A refreshed route that is the same route leaves the steps (and a picker one of them has open) as they are.
+    let steps = Memo::new(move |_| forecast.get().and_then(Result::ok).unwrap_or_default());
 
     // One key per filled form: a retry or a double tap of the same body reuses it, a changed body gets a new one.
     let sent = StoredValue::new(None::<(String, String)>);
@@ -206,7 +207,7 @@ fn RequestForm(start: Start) -> impl IntoView {
             reveal(&first);
             return;
         }
-        let steps = steps();
+        let steps = steps.get_untracked();
         let chosen = |s: &ForecastStep| picks.with(|p| p.get(&s.activity_id).cloned().unwrap_or_default());
         let pickable = || steps.iter().filter(|s| s.pick_from.is_some());
         if pickable().any(|s| s.pick_required && chosen(s).is_empty()) {
@@ -250,7 +251,7 @@ fn RequestForm(start: Start) -> impl IntoView {
                 <aside class="new-request-route" aria-label=lang.pick("审批流程", "Approval route")>
                     <h2 class="new-request-route-title">{lang.pick("审批流程", "Approval route")}</h2>
                     <ol class="route" data-testid="route">
-                        {move || steps().into_iter().map(|step| view! { <RouteStep step form picks show_missing_picks /> }).collect_view()}
+                        {move || steps.get().into_iter().map(|step| view! { <RouteStep step form picks show_missing_picks /> }).collect_view()}
                     </ol>
                     <Show when=move || matches!(forecast.get(), Some(Err(_)))>
                         <p class="muted" data-testid="route-failed">
@@ -375,17 +376,22 @@ fn RouteStep(
         Some(people) => {
             let activity = StoredValue::new(activity_id.clone());
             let chosen = move || picks.with(|p| p.get(&activity.get_value()).cloned().unwrap_or_default());
-            let choose = move |user_ids: Vec<String>| {
-                picks.update(|p| {
-                    p.insert(activity.get_value(), user_ids);
-                })
+            // The page's picks, by the step's id: a pick that comes back from a picker after the step was drawn again
+            // (its route changed meanwhile) still lands, and the new step shows it.
+            let choose = {
+                let activity_id = activity_id.clone();
+                move |user_ids: Vec<String>| {
+                    picks.update(|p| {
+                        p.insert(activity_id.clone(), user_ids);
+                    })
+                }
             };
             let missing = move || pick_required && show_missing_picks.get() && chosen().is_empty();
             let trouble = RwSignal::new(None::<&'static str>);
             let list = if people.is_empty() {
                 // Anyone in the organisation: the people picker.
                 let open = move |_| {
-                    let api = api.clone();
+                    let (api, choose) = (api.clone(), choose.clone());
                     let pick = PeoplePick {
                         title: title.clone(),
                         multiple: pick_multiple,
@@ -424,7 +430,7 @@ fn RouteStep(
                 people
                     .into_iter()
                     .map(|person| {
-                        let id = person.user_id.clone();
+                        let (id, choose) = (person.user_id.clone(), choose.clone());
                         let pressed = {
                             let id = id.clone();
                             move || chosen().contains(&id)
