@@ -498,9 +498,17 @@ pub struct RequestPage {
     pub next_cursor: Option<String>,
 }
 
+impl std::fmt::Display for ErrorCode {
+    /// The code as the error body spells it (`task_done`). Not `Debug`: the app's release build prints no `Debug`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = serde_json::to_string(self).unwrap_or_default();
+        f.write_str(quoted.trim_matches('"'))
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code, self.message)
     }
 }
 
@@ -548,6 +556,13 @@ mod tests {
         );
         let newer: SubmittedRequest = serde_json::from_str(r#"{"id":"r2","state":"archived"}"#).unwrap();
         assert_eq!(newer.state, RequestState::Unknown);
+    }
+
+    #[test]
+    fn an_error_prints_its_code_as_the_body_spells_it() {
+        let e = ApiError::new(ErrorCode::PickOutOfScope, "所选人员不在可选范围内");
+        assert_eq!(e.to_string(), "pick_out_of_scope: 所选人员不在可选范围内");
+        assert_eq!(ErrorCode::Unknown.to_string(), "unknown");
     }
 
     #[test]
