@@ -1,7 +1,7 @@
 // New requests through the UI in the iOS container: every seeded template filled in with DingTalk's native pickers
 // and submitted, the request created (its DingTalk instance exists, it did not fail); errors shown before sending;
 // screenshots of the templates and a form on a phone and on PC.
-import { expect, type Request, type Response, test } from "@playwright/test";
+import { expect, type Locator, type Request, type Response, test } from "@playwright/test";
 import { DetailPage } from "../pages/detail-page";
 import { InboxPage } from "../pages/inbox-page";
 import { NewRequestPage, TemplatesPage } from "../pages/new-request-page";
@@ -114,6 +114,9 @@ test("people picked to copy on the route are copied, and find the request in the
   const cc = form.route.getByTestId("route-step-act_general_cc");
   await expect(cc).toContainText("抄送人");
   await expect(cc.getByTestId("route-step-act_general_cc-pick")).toHaveText("添加抄送人");
+  // Its hollow dot is the size of the approvers' dots: the steps' names line up.
+  const nameLeft = (step: Locator) => step.locator(".route-name").evaluate((el) => el.getBoundingClientRect().left);
+  expect(await nameLeft(cc)).toBe(await nameLeft(form.route.locator(".route-step").first()));
 
   // The route is asked for again half a second after typing stops. Here its answer arrives while DingTalk's picker
   // is open (as on a slow network, or a tap right after typing): the person picked must still be kept.
@@ -145,6 +148,29 @@ test("people picked to copy on the route are copied, and find the request in the
   await expect(inbox.items.first()).toContainText("张三");
   await expect(inbox.items.first()).toContainText("通用审批");
   await copied.context.close();
+});
+
+test("a picker reads as one line: its placeholder in grey where the choice will be, the same size once chosen", async ({
+  browser,
+}) => {
+  const container = await openContainer(browser, { platform: "ios", userId: "zhangsan" });
+  const form = await new NewRequestPage(container.page).open("PROC-EMU-LEAVE");
+  const picker = form.input("DDSelectField-X0FJU8G8");
+  const look = () =>
+    picker.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { align: style.textAlign, height: el.getBoundingClientRect().height, color: style.color };
+    });
+  await expect(picker).toHaveText("请选择");
+  const unset = await look();
+  await form.choose("DDSelectField-X0FJU8G8", 0);
+  await expect(picker).toHaveText("年假");
+  const chosen = await look();
+  expect(unset.align).toBe("left");
+  expect(unset.height).toBe(chosen.height);
+  expect(unset.height).toBeLessThan(48);
+  expect(unset.color).not.toBe(chosen.color);
+  await container.context.close();
 });
 
 test("errors show on their fields before anything is sent", async ({ browser }) => {

@@ -37,7 +37,7 @@ fn picker_button(id: String, shown: Signal<String>, placeholder: String, open: i
         <button
             type="button"
             class="form-picker"
-            class:empty=empty
+            class:unset=empty
             id=id.clone()
             data-testid=id
             on:click=move |_| open()
