@@ -1,6 +1,6 @@
-// Every screen, judged by axe-core against WCAG 2.1 A and AA: names, roles, labels, contrast, landmarks and the
-// language of the page, on a phone and on PC, in Chinese and in English. Each test ends on the screen with its parts
-// open (a sheet, the filters, a form's route), so what is hidden by default is judged too.
+// Every screen, judged by axe-core against WCAG 2.1 A and AA: names, roles, labels, landmarks and the language of
+// the page, on a phone and on PC, in Chinese and in English. The parts hidden by default are opened first (a sheet,
+// the filters, a form's errors), so they are judged too. The English screens are saved as screenshots.
 import { expect, test } from "@playwright/test";
 import { DetailPage } from "../pages/detail-page";
 import { HomePage } from "../pages/home-page";
@@ -84,5 +84,32 @@ test("in a plain browser, in Chinese and in English: the notice to open shenpi i
     await expect(home.notInDingTalk).toBeVisible();
     await expectAccessible(home.page, `browser-notice-${locale}`);
     await context.close();
+  }
+});
+
+test("in English in DingTalk: the inbox, a form and the detail, on a phone and on PC", async ({ browser }) => {
+  const { instanceId } = await submitGeneral("无障碍检查：英文");
+  for (const platform of ["ios", "pc"] as const) {
+    const container = await openContainer(browser, { platform, userId: "fe_lead", locale: "en-US" });
+    const page = container.page;
+    const inbox = await new InboxPage(page).open();
+    await expect(inbox.tab("todo")).toContainText("To do");
+    await expect(inbox.items.first()).toBeVisible();
+    await expect(page.locator("html")).toHaveAttribute("lang", "en");
+    await expectAccessible(page, `${platform}-en-inbox`);
+    await page.screenshot({ path: test.info().outputPath(`${platform}-en-inbox.png`) });
+
+    const form = await new NewRequestPage(page).open("PROC-EMU-LEAVE");
+    await expect(form.submit).toHaveText("Submit");
+    await form.submit.click();
+    await expect(page.locator(".field-error").first()).toBeVisible();
+    await expectAccessible(page, `${platform}-en-form`);
+    await page.screenshot({ path: test.info().outputPath(`${platform}-en-form.png`), fullPage: true });
+
+    const detail = await new DetailPage(page).open(instanceId);
+    await expect(detail.actionBar).toBeVisible();
+    await expectAccessible(page, `${platform}-en-detail`);
+    await page.screenshot({ path: test.info().outputPath(`${platform}-en-detail.png`) });
+    await container.context.close();
   }
 });

@@ -14,6 +14,8 @@ export interface ContainerOptions {
   userId: string;
   /** Hand out this code instead of minting a fresh one (to replay a used code). */
   fixedCode?: string;
+  /** The webview's language, `zh-CN` unless said (`en-US` shows the app in English). */
+  locale?: string;
 }
 
 export interface Container {

@@ -9,11 +9,13 @@ export const PLATFORMS = ["ios", "android", "pc"];
  * A new browser context that is a DingTalk container logged in as `userId`.
  * @param {import("playwright-core").Browser} browser
  * @param {string} emulatorUrl
- * @param {{ platform?: "ios" | "android" | "pc", userId: string, fixedCode?: string }} options `fixedCode` hands
- *   out that code every time instead of minting a fresh one (to replay a used code).
+ * @param {{ platform?: "ios" | "android" | "pc", userId: string, fixedCode?: string, locale?: string }} options
+ *   `fixedCode` hands out that code every time instead of minting a fresh one (to replay a used code); `locale` is
+ *   DingTalk's language: the webview's (`navigator.language`, all a mobile client says) and the one the PC client
+ *   announces in `dd.env.language` (`en-US` → `en_US`).
  */
-export async function newContainerContext(browser, emulatorUrl, { platform = "ios", userId, fixedCode }) {
-  const query = new URLSearchParams({ platform, user: userId });
+export async function newContainerContext(browser, emulatorUrl, { platform = "ios", userId, fixedCode, locale = "zh-CN" }) {
+  const query = new URLSearchParams({ platform, user: userId, language: locale.replace("-", "_") });
   if (fixedCode) query.set("code", fixedCode);
   const response = await fetch(`${emulatorUrl}/_emulator/container.js?${query}`);
   if (!response.ok) throw new Error(`container script: HTTP ${response.status} ${await response.text()}`);
@@ -26,7 +28,7 @@ export async function newContainerContext(browser, emulatorUrl, { platform = "io
     deviceScaleFactor: mobile ? 2 : 1,
     isMobile: mobile,
     hasTouch: mobile,
-    locale: "zh-CN",
+    locale,
   });
   await context.addInitScript({ content: await response.text() });
   return context;

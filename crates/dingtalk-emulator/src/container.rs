@@ -106,6 +106,21 @@ pub struct ContainerSpec {
     pub user_id: String,
     /// Hand out this code on every `requestAuthCode` instead of minting one (to replay a used code).
     pub fixed_code: Option<String>,
+    /// The client's language as the PC client announces it to the page (`zh_CN`, `en_US`): `dd.env.language`. The
+    /// mobile clients announce none (the library reads `*` there, and a page follows the webview's own language).
+    pub language: String,
+}
+
+/// The language a container speaks unless told: DingTalk's default, simplified Chinese.
+pub const DEFAULT_LANGUAGE: &str = "zh_CN";
+
+/// Whether `tag` looks like a language tag DingTalk sends (`zh_CN`, `en_US`, `en`): letters, then `_`/`-` parts.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split(['_', '-']);
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// The init script for `spec`; `origin` is where the script reaches the emulator (the base URL it was served
@@ -116,6 +131,7 @@ pub fn script(spec: &ContainerSpec, origin: &str) -> String {
         "platform": spec.platform.as_str(),
         "userId": spec.user_id,
         "fixedCode": spec.fixed_code,
+        "language": spec.language,
         "userAgent": spec.platform.user_agent(),
         "version": DINGTALK_VERSION,
     });
@@ -137,9 +153,11 @@ struct ContainerQuery {
     platform: Option<String>,
     user: String,
     code: Option<String>,
+    language: Option<String>,
 }
 
-/// `GET /_emulator/container.js?platform=ios|android|pc&user=USERID[&code=FIXED]` (platform defaults to ios).
+/// `GET /_emulator/container.js?platform=ios|android|pc&user=USERID[&code=FIXED][&language=en_US]` (platform
+/// defaults to ios, language to zh_CN).
 async fn container_script(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -155,7 +173,12 @@ async fn container_script(
         return control_error(StatusCode::NOT_FOUND, "userNotExist", format!("no user {}", q.user));
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let spec = ContainerSpec { platform, user_id: q.user, fixed_code: q.code };
+    let language = q.language.unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned());
+    if !is_language_tag(&language) {
+        let message = format!("language {language:?} is not a language tag such as zh_CN or en_US");
+        return control_error(StatusCode::BAD_REQUEST, "badRequest", message);
+    }
+    let spec = ContainerSpec { platform, user_id: q.user, fixed_code: q.code, language };
     let mut response =
         ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], script(&spec, &format!("http://{host}")))
             .into_response();
@@ -190,11 +213,33 @@ mod tests {
 
     #[test]
     fn the_script_carries_the_core_and_only_its_own_bridge() {
-        let spec = ContainerSpec { platform: Platform::Android, user_id: "zhangsan".into(), fixed_code: None };
+        let spec = ContainerSpec {
+            platform: Platform::Android,
+            user_id: "zhangsan".into(),
+            fixed_code: None,
+            language: DEFAULT_LANGUAGE.into(),
+        };
         let js = script(&spec, "http://127.0.0.1:3100");
         assert!(js.contains("window.nuva"));
         assert!(!js.contains("window.WebViewJavascriptBridge ="));
         assert!(js.contains("\"userId\":\"zhangsan\""));
         assert!(js.contains("biz.contact.complexPicker"));
+    }
+
+    #[test]
+    fn the_pc_client_announces_the_language_it_was_given() {
+        let spec = ContainerSpec {
+            platform: Platform::Pc,
+            user_id: "zhangsan".into(),
+            fixed_code: None,
+            language: "en_US".into(),
+        };
+        assert!(script(&spec, "http://127.0.0.1:3100").contains("\"language\":\"en_US\""));
+        for good in ["zh_CN", "en_US", "en", "zh-Hans-CN"] {
+            assert!(is_language_tag(good), "{good}");
+        }
+        for bad in ["", "e", "english!", "en_", "zh_CN\"};alert(1)//", "12_CN"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
     }
 }

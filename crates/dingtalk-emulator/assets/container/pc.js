@@ -13,7 +13,7 @@
   var hostOrigin = "https://emulator.dingtalk.com";
   var containerId = "emulator-" + config.userId;
   var bridgeConfig = { hostOrigin: hostOrigin, containerId: containerId, hostVersion: config.version,
-    language: "zh_CN" };
+    language: config.language };
   // In a frame the library would post to `window.top`; `corsIframe` makes it post to its own window.
   if (window.top !== window) bridgeConfig.corsIframe = true;
   window.name = JSON.stringify(bridgeConfig);
